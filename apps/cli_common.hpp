@@ -1,0 +1,57 @@
+#pragma once
+/**
+ * @file cli_common.hpp
+ * What the subcommands share: exit codes, the options every dump reader takes, the progress
+ * line, and parsing helpers. Subcommands live in cmd_<name>.cpp as Run<Name>(argc, argv).
+ */
+#include <cxxopts.hpp>
+#include <string>
+#include <vector>
+
+#include "gradquant/io/dump.hpp"
+#include "gradquant/pipeline/compress_job.hpp"
+#include "gradquant/pipeline/selection.hpp"
+#include "report.hpp"
+
+namespace gradquant::cli {
+
+/** Exit codes, documented in `gradquant --help` and the README. */
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitUsage = 1,    ///< bad command line or quantizer spec
+  kExitInput = 2,    ///< an input or output file is missing, unreadable or malformed
+  kExitCorrupt = 3,  ///< a stored message is corrupt
+  kExitOther = 4,    ///< any other error
+};
+
+/** Adds --layers, --records and --format. */
+void AddDumpOptions(cxxopts::Options& options);
+/** Adds --format only. */
+void AddFormatOption(cxxopts::Options& options);
+
+/**
+ * Parses @p argv (argv[0] is the subcommand) and prints help to stdout when asked.
+ * @return false when help was printed (the caller returns kExitOk).
+ * @throws cxxopts exceptions on a bad command line.
+ */
+bool Parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResult* result);
+
+/** The positional input files, or SpecError if none were given. */
+std::vector<std::string> Inputs(const cxxopts::ParseResult& args, const std::string& what);
+
+/** Applies --layers and --records to @p dump. */
+Selection SelectFrom(const Dump& dump, const cxxopts::ParseResult& args);
+
+/** The --format value. */
+Format FormatOf(const cxxopts::ParseResult& args);
+
+/** A progress line on stderr when it is a terminal; a no-op otherwise. */
+Progress ProgressLine(const std::string& label);
+
+/** Comma-joined list. */
+std::string Join(const std::vector<std::string>& items, const std::string& sep = ",");
+
+/** The header every report starts with: version and command. */
+void AddStandardMeta(Report& report, const std::string& command);
+
+}  // namespace gradquant::cli

@@ -1,0 +1,11 @@
+#pragma once
+/** @file commands.hpp The subcommands; each gets argv with argv[0] = its own name. */
+
+namespace gradquant::cli {
+
+int RunInfo(int argc, char** argv);
+int RunList(int argc, char** argv);
+int RunCompress(int argc, char** argv);
+int RunDecompress(int argc, char** argv);
+
+}  // namespace gradquant::cli

@@ -1,0 +1,48 @@
+#pragma once
+/**
+ * @file report.hpp
+ * Tabular results on stdout: an aligned table for people, CSV or JSON for scripts. Every report
+ * carries a header (gradquant version, command, spec, seed, inputs) so a run can be reproduced:
+ * table: lines before the table; CSV: one leading `# key=value ...` line (pandas:
+ * `read_csv(f, comment='#')`); JSON: an object {"meta": {...}, "rows": [{...}, ...]}.
+ * Numbers in CSV and JSON are printed in full (shortest round-trip) precision.
+ */
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace gradquant::cli {
+
+/** Output format of a report. */
+enum class Format { kTable, kCsv, kJson };
+
+/** "table", "csv", "json" or "auto" (table on a terminal, CSV otherwise). @throws SpecError */
+Format ParseFormat(const std::string& text);
+
+/** One cell: text, integer or real (NaN prints as empty in CSV, null in JSON, "-" in tables). */
+using Cell = std::variant<std::string, std::int64_t, std::uint64_t, double>;
+
+/** A report: header lines plus rows of named columns. */
+class Report {
+ public:
+  explicit Report(std::vector<std::string> columns) : columns_(std::move(columns)) {}
+
+  /** Adds a header entry (kept in insertion order). */
+  void Meta(const std::string& key, const std::string& value) { meta_.emplace_back(key, value); }
+
+  /** Adds a row; must have one cell per column. */
+  void Row(std::vector<Cell> cells);
+
+  /** Prints in @p format. @throws IoError if stdout cannot be written. */
+  void Print(std::ostream& out, Format format) const;
+
+ private:
+  std::vector<std::string> columns_;
+  std::vector<std::pair<std::string, std::string>> meta_;
+  std::vector<std::vector<Cell>> rows_;
+};
+
+}  // namespace gradquant::cli

@@ -1,0 +1,81 @@
+#include "gradquant/coding/bit_reader.hpp"
+
+#include <cstring>
+
+#include "gradquant/core/error.hpp"
+
+namespace gradquant {
+
+BitReader::BitReader(const Message& message, std::string what)
+    : data_(message.bytes.data()),
+      size_(message.bytes.size()),
+      bits_(message.bits),
+      what_(std::move(what)) {
+  if (size_ != (bits_ + 7) / 8) {
+    Fail("holds " + std::to_string(size_) + " bytes but declares " + std::to_string(bits_) +
+         " bits");
+  }
+}
+
+void BitReader::Fail(const std::string& problem) const {
+  throw FormatError("message " + what_ + ": " + problem);
+}
+
+// Returns the 64-bit big-endian window starting at byte pos/8, shifted so that bit `pos` is the
+// most significant; at least 57 bits of it are valid. Bytes past the end read as zero.
+std::uint64_t BitReader::Peek57(std::uint64_t pos) const {
+  const std::size_t byte = static_cast<std::size_t>(pos >> 3);
+  std::uint64_t window = 0;
+  if (byte + 8 <= size_) {
+    for (int i = 0; i < 8; ++i) window = (window << 8) | data_[byte + i];
+  } else {
+    for (std::size_t i = 0; i < 8; ++i) {
+      window = (window << 8) | (byte + i < size_ ? data_[byte + i] : 0);
+    }
+  }
+  return window << (pos & 7);
+}
+
+std::uint64_t BitReader::Get(int nbits) {
+  if (nbits == 0) return 0;
+  if (static_cast<std::uint64_t>(nbits) > bits_ - pos_) {
+    Fail("ends after " + std::to_string(bits_) + " bits, " + std::to_string(nbits) +
+         " more wanted at bit " + std::to_string(pos_));
+  }
+  std::uint64_t value;
+  if (nbits <= 57) {
+    value = Peek57(pos_) >> (64 - nbits);
+  } else {
+    const int high = nbits - 32;
+    value = (Peek57(pos_) >> (64 - high)) << 32;
+    value |= Peek57(pos_ + static_cast<std::uint64_t>(high)) >> 32;
+  }
+  pos_ += static_cast<std::uint64_t>(nbits);
+  return value;
+}
+
+float BitReader::GetFloat32() {
+  const auto pattern = static_cast<std::uint32_t>(Get(32));
+  float x;
+  std::memcpy(&x, &pattern, sizeof x);
+  return x;
+}
+
+void BitReader::GetFixed(std::uint32_t* values, std::size_t count, int nbits) {
+  if (static_cast<std::uint64_t>(nbits) * count > bits_ - pos_) {
+    Fail("ends after " + std::to_string(bits_) + " bits, " + std::to_string(count) +
+         " fields of " + std::to_string(nbits) + " bits wanted at bit " + std::to_string(pos_));
+  }
+  for (std::size_t i = 0; i < count; ++i) values[i] = static_cast<std::uint32_t>(Get(nbits));
+}
+
+void BitReader::ExpectEnd() const {
+  if (pos_ != bits_) {
+    Fail("has " + std::to_string(bits_ - pos_) + " unread bits after bit " +
+         std::to_string(pos_) + " of " + std::to_string(bits_));
+  }
+  const int pad = static_cast<int>(size_ * 8 - bits_);
+  if (pad > 0 && (data_[size_ - 1] & ((1u << pad) - 1)) != 0) Fail("has non-zero padding bits");
+}
+
+}  // namespace gradquant

@@ -1,0 +1,57 @@
+#pragma once
+/**
+ * @file bit_reader.hpp
+ * Bit-level input, the mirror of BitWriter (MSB-first; see bit_writer.hpp). Every read is
+ * bounds-checked against the message's exact bit count: reading past it throws FormatError,
+ * so a truncated or corrupt message can never cause an out-of-bounds read.
+ */
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "gradquant/coding/message.hpp"
+
+namespace gradquant {
+
+/** Reads bit fields from a message. The message must outlive the reader. */
+class BitReader {
+ public:
+  /**
+   * @param message the message to read; its byte count must be ceil(bits/8).
+   * @param what names the message in error texts, e.g. "qsgd:s=4 conv1.weight record 0 worker 2".
+   * @throws FormatError if the byte count and the bit count disagree.
+   */
+  BitReader(const Message& message, std::string what);
+
+  /** Reads @p nbits bits (0 <= nbits <= 64). @throws FormatError past the end. */
+  std::uint64_t Get(int nbits);
+
+  /** Reads one bit. @throws FormatError past the end. */
+  bool GetBit() { return Get(1) != 0; }
+
+  /** Reads a binary32 float. @throws FormatError past the end. */
+  float GetFloat32();
+
+  /** Reads @p count fixed-width values. @throws FormatError past the end. */
+  void GetFixed(std::uint32_t* values, std::size_t count, int nbits);
+
+  /** Bits left before the end of the message. */
+  std::uint64_t Remaining() const { return bits_ - pos_; }
+
+  /** @throws FormatError unless every bit was consumed and the padding is zero. */
+  void ExpectEnd() const;
+
+  /** Throws FormatError with the message's name and @p problem. */
+  [[noreturn]] void Fail(const std::string& problem) const;
+
+ private:
+  std::uint64_t Peek57(std::uint64_t pos) const;
+
+  const std::uint8_t* data_;
+  std::size_t size_;
+  std::uint64_t bits_;
+  std::uint64_t pos_ = 0;
+  std::string what_;
+};
+
+}  // namespace gradquant

@@ -1,0 +1,65 @@
+#pragma once
+/**
+ * @file dump.hpp
+ * Reading gradient dumps (FORMAT.md, version 1). Opening validates the whole layout of every
+ * file and throws IoError naming the file, the object and the problem; reading streams one
+ * (layer, record, worker) slab at a time and never loads a whole dataset.
+ */
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <armadillo>
+
+#include "gradquant/core/layer_info.hpp"
+
+namespace gradquant {
+
+/** One input file of a dump. */
+struct DumpFile {
+  std::string path;
+  std::size_t workers = 0;    ///< W of this file
+  std::size_t firstWorker = 0;  ///< its first worker's global index
+  std::map<std::string, std::string> attributes;  ///< root attributes as text
+};
+
+/** Several files read as one dump whose workers are the files' workers in order. */
+class Dump {
+ public:
+  /**
+   * Opens and validates @p paths as one dump.
+   * @throws IoError naming the file, object and problem for anything that breaks the format.
+   */
+  static Dump Open(const std::vector<std::string>& paths);
+
+  Dump(Dump&&) noexcept;
+  Dump& operator=(Dump&&) noexcept;
+  ~Dump();
+
+  /** Training iteration of each record. */
+  const std::vector<std::int64_t>& Steps() const;
+  /** Number of records S. */
+  std::size_t Records() const { return Steps().size(); }
+  /** Total workers W over all files. */
+  std::size_t Workers() const;
+  /** Parameters in model order. */
+  const std::vector<LayerInfo>& Layers() const;
+  /** The input files. */
+  const std::vector<DumpFile>& Files() const;
+
+  /**
+   * Reads the slab of layer @p layer (position in Layers()), record @p record, global worker
+   * @p worker, converted to float32.
+   * @throws IoError on a read failure or a NaN/Inf value (naming layer, record, worker, index).
+   */
+  arma::fvec ReadSlab(std::size_t layer, std::size_t record, std::size_t worker) const;
+
+ private:
+  struct Impl;
+  explicit Dump(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gradquant

@@ -1,0 +1,71 @@
+#pragma once
+/**
+ * @file h5_detail.hpp
+ * Internal to io/: HDF5 helpers shared by the readers and writers. The only header that includes
+ * H5Cpp.h; nothing outside the io .cpp files may include it.
+ */
+#include <H5Cpp.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace gradquant::detail {
+
+/** Silences the HDF5 error stack printer once per process; errors become exceptions. */
+void QuietHdf5();
+
+/** "<file>: <object> <problem>" as an IoError. */
+[[noreturn]] void Bad(const std::string& file, const std::string& object,
+                      const std::string& problem);
+
+/** Runs @p body and turns any H5::Exception into an IoError naming file and object. */
+void Guard(const std::string& file, const std::string& object, const std::function<void()>& body);
+
+/** Whether @p parent has a link named @p name. */
+bool HasLink(const H5::Group& parent, const std::string& name);
+
+/** Reads a scalar string attribute (fixed or variable length). */
+std::string ReadStringAttr(const H5::H5Object& obj, const std::string& name);
+/** Reads a scalar integer attribute as int64. */
+std::int64_t ReadIntAttr(const H5::H5Object& obj, const std::string& name);
+/** Reads a scalar integer attribute as uint64. */
+std::uint64_t ReadUintAttr(const H5::H5Object& obj, const std::string& name);
+/** Reads a 1-D integer attribute as int64 values. */
+std::vector<std::int64_t> ReadIntArrayAttr(const H5::H5Object& obj, const std::string& name);
+/** Reads a 1-D string attribute (fixed or variable length). */
+std::vector<std::string> ReadStringArrayAttr(const H5::H5Object& obj, const std::string& name);
+/** A printable value of any scalar or 1-D attribute (for `info`). */
+std::string AttrAsText(const H5::Attribute& attr);
+
+/** Writes a scalar variable-length UTF-8 string attribute. */
+void WriteStringAttr(H5::H5Object& obj, const std::string& name, const std::string& value);
+/** Writes a scalar int64 attribute. */
+void WriteIntAttr(H5::H5Object& obj, const std::string& name, std::int64_t value);
+/** Writes a scalar uint64 attribute. */
+void WriteUintAttr(H5::H5Object& obj, const std::string& name, std::uint64_t value);
+/** Writes a 1-D int64 attribute. */
+void WriteIntArrayAttr(H5::H5Object& obj, const std::string& name,
+                       const std::vector<std::int64_t>& values);
+/** Writes a 1-D variable-length string attribute. */
+void WriteStringArrayAttr(H5::H5Object& obj, const std::string& name,
+                          const std::vector<std::string>& values);
+
+/** Creates a chunked dataset of @p type and dimensions @p dims. */
+H5::DataSet CreateDataset(H5::Group& parent, const std::string& name, const H5::PredType& type,
+                          const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunks,
+                          const std::vector<hsize_t>& maxDims = {});
+
+/** Writes a contiguous block starting at @p offset with extent @p count. */
+void WriteBlock(H5::DataSet& ds, const H5::PredType& type, const void* data,
+                const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count);
+
+/** Reads a contiguous block starting at @p offset with extent @p count. */
+void ReadBlock(const H5::DataSet& ds, const H5::PredType& type, void* data,
+               const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count);
+
+/** Dimensions of a dataset. */
+std::vector<hsize_t> Dims(const H5::DataSet& ds);
+
+}  // namespace gradquant::detail

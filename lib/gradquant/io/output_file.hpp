@@ -1,0 +1,41 @@
+#pragma once
+/**
+ * @file output_file.hpp
+ * A new HDF5 file written under a temporary name in the target folder and renamed into place by
+ * Commit(). Until then the target is untouched; if the object is destroyed without Commit()
+ * (an error, an exception), the temporary file is removed, so a failed run leaves nothing behind.
+ */
+#include <memory>
+#include <string>
+
+namespace gradquant {
+
+/** The file being written; the writers in io/ add their groups to it. */
+class OutputFile {
+ public:
+  /** Creates the temporary file beside @p path. @throws IoError if the folder is unwritable. */
+  explicit OutputFile(const std::string& path);
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  /** Flushes, closes and renames the file to its target. @throws IoError */
+  void Commit();
+
+  /** The target path. */
+  const std::string& Path() const;
+  /** The temporary path being written. */
+  const std::string& TempPath() const;
+
+  /** Internal to io/: the open HDF5 file. */
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/** Removes every temporary file OutputFile instances of this process still hold (for signals). */
+void RemovePendingOutputs();
+
+}  // namespace gradquant

@@ -1,0 +1,68 @@
+#pragma once
+/**
+ * @file compress_job.hpp
+ * `compress` and `decompress` as library calls: stream a dump one (layer, record) at a time
+ * through a quantizer, store the messages and the reconstruction, and sum what the report
+ * needs. No printing; progress goes through a callback.
+ */
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gradquant/io/dump.hpp"
+#include "gradquant/io/dump_writer.hpp"
+#include "gradquant/pipeline/selection.hpp"
+#include "gradquant/quantizers/quantizer.hpp"
+
+namespace gradquant {
+
+/** Sums over the records and workers of one layer. */
+struct LayerTotals {
+  std::string name;
+  std::uint64_t n = 0;
+  std::uint64_t slabs = 0;          ///< worker messages counted (records × workers)
+  std::uint64_t records = 0;
+  std::uint64_t bits = 0;           ///< uplink bits of all messages
+  std::uint64_t downlinkBits = 0;   ///< server reply bits over all records
+  double errorSq = 0;               ///< sum ||Q(g_w) - g_w||^2
+  double normSq = 0;                ///< sum ||g_w||^2
+  double theorySq = 0;              ///< sum of the theory value (exact, else bound)
+  std::string theoryKind = "none";  ///< exact | bound | none (none if any slab lacks theory)
+  double aggErrorSq = 0;            ///< sum ||aggregate - mean_w g_w||^2
+  double aggNormSq = 0;             ///< sum ||mean_w g_w||^2
+  SlabStats stats;                  ///< method numbers, mean over records
+
+  /** Adds another layer's totals (for the whole-model row). */
+  void Add(const LayerTotals& other);
+};
+
+/** Called after each (layer, record): done and total counts. */
+using Progress = std::function<void(std::size_t done, std::size_t total)>;
+
+/** What a compress run needs beyond the dump and the quantizer. */
+struct CompressOptions {
+  std::uint64_t seed = 0;
+  std::string outPath;
+  RootAttributes attributes;  ///< added to the output's root (inputs, tool version, ...)
+  Progress progress;
+};
+
+/**
+ * Encodes every selected (record, worker, layer), decodes each message from its bytes, writes
+ * the compressed file (dump layout + /aggregate + message groups, see message_store.hpp) and
+ * returns per-layer totals. The output appears only when complete.
+ * @throws IoError, FormatError
+ */
+std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantizer,
+                                     const Selection& selection, const CompressOptions& options);
+
+/**
+ * Rebuilds the gradients and aggregates of a compressed file from its stored messages alone and
+ * writes them as a dump (with /aggregate) to @p outPath. Returns per-layer bit totals.
+ * @throws IoError, FormatError, SpecError
+ */
+std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::string& outPath,
+                                       const Progress& progress);
+
+}  // namespace gradquant

@@ -1,0 +1,26 @@
+#include <memory>
+
+#include "gradquant/quantizers/dqsg.hpp"
+#include "gradquant/quantizers/fp32.hpp"
+#include "gradquant/quantizers/qsgd.hpp"
+#include "gradquant/quantizers/registry.hpp"
+
+namespace gradquant {
+namespace {
+
+template <class Q>
+QuantizerFactory Factory() {
+  return [](Params& params) -> std::unique_ptr<Quantizer> { return std::make_unique<Q>(params); };
+}
+
+}  // namespace
+
+void RegisterBuiltinQuantizers(Registry& registry) {
+  registry.Add({"fp32", "identity: every coordinate as float32, the reference", Factory<Fp32Quantizer>()});
+  registry.Add({"dqsg", "dithered quantized SGD, subtractive dither (Abdi & Fekri 2019)",
+                Factory<DqsgQuantizer>()});
+  registry.Add({"qsgd", "stochastic rounding to s levels, Elias coding (Alistarh et al. 2017)",
+                Factory<QsgdQuantizer>()});
+}
+
+}  // namespace gradquant
