@@ -26,6 +26,15 @@ double SquaredNorm(const arma::fvec& a) {
   return sum;
 }
 
+// ||out - truth||^2, or for sign outputs the error of the best scalar fit c* out.
+double ErrorSq(const arma::fvec& out, const arma::fvec& truth, bool signOutput) {
+  if (!signOutput) return SquaredDistance(out, truth);
+  double dot = 0.0;
+  for (std::size_t i = 0; i < out.n_elem; ++i) dot += static_cast<double>(out[i]) * truth[i];
+  const double outSq = SquaredNorm(out), truthSq = SquaredNorm(truth);
+  return outSq > 0 ? std::max(0.0, truthSq - dot * dot / outSq) : truthSq;
+}
+
 arma::fvec Mean(const std::vector<arma::fvec>& slabs) {
   arma::vec sum(slabs.at(0).n_elem, arma::fill::zeros);
   for (const auto& s : slabs) sum += arma::conv_to<arma::vec>::from(s);
@@ -95,13 +104,14 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       const std::vector<Message> encoded = quantizer.EncodeGroup(slabs, ctx, &stats);
       const GroupResult decoded = quantizer.DecodeGroup(encoded, ctx);
       if (state) quantizer.Observe(*state, decoded, ctx);
+      quantizer.Diagnose(slabs, decoded, ctx, &stats);
       AddStats(stats, decoded.stats);
       AddStats(t.stats, stats);
       messages.Write(li, ri, encoded, decoded.downlinkBits);
       for (std::size_t w = 0; w < workers; ++w) {
         writer.WriteSlab(li, ri, w, decoded.workers[w].memptr());
         t.bits += encoded[w].bits;
-        t.errorSq += SquaredDistance(decoded.workers[w], slabs[w]);
+        t.errorSq += ErrorSq(decoded.workers[w], slabs[w], quantizer.SignOutput());
         t.normSq += SquaredNorm(slabs[w]);
         const Theory theory = quantizer.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
         allTheory = allTheory && !std::isnan(theory.Value());
@@ -110,7 +120,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       }
       writer.WriteAggregate(li, ri, decoded.aggregate.memptr());
       const arma::fvec mean = Mean(slabs);
-      t.aggErrorSq += SquaredDistance(decoded.aggregate, mean);
+      t.aggErrorSq += ErrorSq(decoded.aggregate, mean, quantizer.SignOutput());
       t.aggNormSq += SquaredNorm(mean);
       t.downlinkBits += decoded.downlinkBits;
       t.slabs += workers;

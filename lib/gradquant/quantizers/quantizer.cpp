@@ -25,6 +25,9 @@ std::vector<Message> Quantizer::EncodeGroup(const std::vector<arma::fvec>& slabs
 
 Theory Quantizer::ExpectedError(const arma::fvec&, const SlabContext&) const { return {}; }
 
+void Quantizer::Diagnose(const std::vector<arma::fvec>&, const GroupResult&, const SlabContext&,
+                         SlabStats*) const {}
+
 std::unique_ptr<LayerState> Quantizer::NewLayerState(const LayerInfo&) const { return nullptr; }
 
 void Quantizer::Observe(LayerState&, const GroupResult&, const SlabContext&) const {}

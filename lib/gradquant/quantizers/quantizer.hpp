@@ -109,6 +109,21 @@ class Quantizer {
   /** Theory for a fixed slab g (exact value and/or bound); NaN where the method has none. */
   virtual Theory ExpectedError(const arma::fvec& g, const SlabContext& ctx) const;
 
+  /**
+   * Adds diagnostics that need the true gradients, which neither side of a real system has
+   * (e.g. NDQSG's measured overload, S3GD-MV's vote coverage). Called by the tools after
+   * DecodeGroup with the workers' true slabs. The default adds nothing.
+   */
+  virtual void Diagnose(const std::vector<arma::fvec>& truth, const GroupResult& decoded,
+                        const SlabContext& ctx, SlabStats* stats) const;
+
+  /**
+   * True when the output is a direction without magnitude (sign vectors, votes). Error metrics
+   * then use the best scalar fit c* = <o, g>/||o||^2 (ALGORITHMS.md §5.4):
+   * ||c* o - g||^2 = ||g||^2 - <o, g>^2/||o||^2.
+   */
+  virtual bool SignOutput() const { return false; }
+
   /** A fresh state for a layer, or null for stateless methods. */
   virtual std::unique_ptr<LayerState> NewLayerState(const LayerInfo& layer) const;
 

@@ -1,0 +1,131 @@
+#include <catch2/catch.hpp>
+
+#include "gradquant/coding/bit_reader.hpp"
+#include "gradquant/coding/bit_writer.hpp"
+#include "gradquant/coding/codes.hpp"
+#include "gradquant/core/error.hpp"
+#include "gradquant/random/rng.hpp"
+
+namespace gradquant {
+
+TEST_CASE("BitWriter writes MSB-first with zero padding", "[bitstream]") {
+  BitWriter w;
+  w.Put(0b101, 3);
+  w.Put(0b1, 1);
+  w.Put(0xABC, 12);
+  w.Put(0b11, 2);
+  const Message m = w.Finish();
+  CHECK(m.bits == 18);
+  REQUIRE(m.bytes.size() == 3);
+  CHECK(m.bytes[0] == 0b10111010);
+  CHECK(m.bytes[1] == 0b10111100);
+  CHECK(m.bytes[2] == 0b11000000);
+}
+
+TEST_CASE("Random bit fields of every width round-trip", "[bitstream]") {
+  const Rng rng({5, 0, 0, 0}, Purpose::kTest);
+  std::vector<std::pair<std::uint64_t, int>> fields;
+  BitWriter w;
+  for (std::uint64_t i = 0; i < 5000; ++i) {
+    const int width = static_cast<int>(rng.Bits(2 * i) % 65);
+    std::uint64_t v = rng.Bits(2 * i + 1);
+    if (width < 64) v &= (std::uint64_t{1} << width) - 1;
+    fields.emplace_back(v, width);
+    w.Put(v, width);
+  }
+  w.PutFloat32(-3.25f);
+  const Message m = w.Finish();
+  BitReader r(m, "test");
+  for (const auto& [v, width] : fields) REQUIRE(r.Get(width) == v);
+  CHECK(r.GetFloat32() == -3.25f);
+  CHECK_NOTHROW(r.ExpectEnd());
+}
+
+TEST_CASE("Reading past the end throws FormatError", "[bitstream]") {
+  BitWriter w;
+  w.Put(5, 10);
+  const Message m = w.Finish();
+  BitReader r(m, "short");
+  CHECK(r.Get(8) == 1);
+  CHECK_THROWS_AS(r.Get(3), FormatError);
+  CHECK_THROWS_WITH(BitReader(m, "x").Get(11), Catch::Contains("message x: ends after 10 bits"));
+}
+
+TEST_CASE("ExpectEnd rejects unread bits and non-zero padding", "[bitstream]") {
+  BitWriter w;
+  w.Put(3, 4);
+  Message m = w.Finish();
+  BitReader partial(m, "m");
+  partial.Get(2);
+  CHECK_THROWS_AS(partial.ExpectEnd(), FormatError);
+  m.bytes[0] |= 1;  // a padding bit
+  BitReader padded(m, "m");
+  padded.Get(4);
+  CHECK_THROWS_AS(padded.ExpectEnd(), FormatError);
+}
+
+TEST_CASE("A byte count that disagrees with the bit count is rejected", "[bitstream]") {
+  Message m;
+  m.bytes = {1, 2, 3};
+  m.bits = 30;
+  CHECK_THROWS_AS(BitReader(m, "m"), FormatError);
+}
+
+TEST_CASE("Elias code lengths match ALGORITHMS.md 10.9", "[bitstream]") {
+  const std::vector<std::pair<std::uint64_t, int>> omega = {
+      {1, 1}, {2, 3}, {3, 3}, {4, 6}, {7, 6}, {8, 7}, {15, 7}, {16, 11}, {100, 13}, {1000, 17},
+      {1000000, 31}};
+  for (const auto& [n, len] : omega) CHECK(OmegaLength(n) == len);
+  for (const auto& [n, len] : std::vector<std::pair<std::uint64_t, int>>{{1, 1}, {2, 3}, {4, 5}, {1000, 19}}) {
+    CHECK(GammaLength(n) == len);
+  }
+  for (const auto& [n, len] : std::vector<std::pair<std::uint64_t, int>>{
+           {1, 1}, {2, 4}, {4, 5}, {16, 9}, {100, 11}, {1000, 16}}) {
+    CHECK(DeltaLength(n) == len);
+  }
+}
+
+TEST_CASE("Elias codes round-trip and write exactly their length", "[bitstream]") {
+  std::vector<std::uint64_t> values;
+  for (std::uint64_t n = 1; n < 300; ++n) values.push_back(n);
+  for (int b = 8; b < 64; b += 5) values.push_back((std::uint64_t{1} << b) + 12345);
+  values.push_back(~std::uint64_t{0});
+  for (std::uint64_t n : values) {
+    INFO(n);
+    BitWriter w;
+    PutGamma(w, n);
+    PutDelta(w, n);
+    PutOmega(w, n);
+    const Message m = w.Finish();
+    CHECK(m.bits == static_cast<std::uint64_t>(GammaLength(n) + DeltaLength(n) + OmegaLength(n)));
+    BitReader r(m, "codes");
+    CHECK(GetGamma(r) == n);
+    CHECK(GetDelta(r) == n);
+    CHECK(GetOmega(r) == n);
+    CHECK_NOTHROW(r.ExpectEnd());
+  }
+}
+
+TEST_CASE("Elias decoders reject streams that end early or overflow", "[bitstream]") {
+  BitWriter w;
+  w.Put(0, 40);  // 40 zeros: an unfinished gamma prefix
+  const Message zeros = w.Finish();
+  BitReader r(zeros, "z");
+  CHECK_THROWS_AS(GetGamma(r), FormatError);
+  BitWriter ones;
+  for (int i = 0; i < 200; ++i) ones.PutBit(true);
+  const Message allOnes = ones.Finish();
+  BitReader r2(allOnes, "o");
+  CHECK_THROWS_AS(GetOmega(r2), FormatError);
+}
+
+TEST_CASE("CeilLog2 gives fixed-field widths", "[bitstream]") {
+  CHECK(CeilLog2(1) == 0);
+  CHECK(CeilLog2(2) == 1);
+  CHECK(CeilLog2(3) == 2);
+  CHECK(CeilLog2(7) == 3);
+  CHECK(CeilLog2(8) == 3);
+  CHECK(CeilLog2(9) == 4);
+}
+
+}  // namespace gradquant

@@ -1,0 +1,51 @@
+// Golden bitstreams: a change of any wire format shows up as a diff of tests/golden/hashes.tsv.
+// GRADQUANT_UPDATE_GOLDEN=1 rewrites the bits and hash columns (commit that only on purpose).
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "gradquant/quantizers/registry.hpp"
+#include "test_util.hpp"
+
+namespace gradquant {
+
+TEST_CASE("Bitstreams match their golden hashes", "[golden][bitstream]") {
+  const std::string path = test::SourcePath("tests/golden/hashes.tsv");
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  const bool update = std::getenv("GRADQUANT_UPDATE_GOLDEN") != nullptr;
+  std::ostringstream rewritten;
+  std::string line;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') {
+      rewritten << line << '\n';
+      continue;
+    }
+    std::istringstream fields(line);
+    std::string spec, hash;
+    std::uint64_t seed = 0, dim = 0, bits = 0;
+    fields >> spec >> seed >> dim >> bits >> hash;
+    const auto q = BuiltinRegistry().Make(spec);
+    const LayerInfo layer = test::Layer({dim});
+    const std::vector<arma::fvec> slabs = {test::LaplaceSlab(dim, 1.0, seed),
+                                           test::LaplaceSlab(dim, 1.0, seed + 1)};
+    const Message m = q->EncodeGroup(slabs, test::Context(layer, seed, 0, 2), nullptr)[0];
+    char actual[17];
+    std::snprintf(actual, sizeof actual, "%016llx",
+                  static_cast<unsigned long long>(MessageHash(m)));
+    INFO(spec << " seed " << seed << " dim " << dim);
+    if (!update) {
+      CHECK(m.bits == bits);
+      CHECK(std::string(actual) == hash);
+    }
+    rewritten << spec << '\t' << seed << '\t' << dim << '\t' << m.bits << '\t' << actual << '\n';
+    ++rows;
+  }
+  CHECK(rows > 0);
+  if (update) std::ofstream(path) << rewritten.str();
+}
+
+}  // namespace gradquant

@@ -1,0 +1,91 @@
+#pragma once
+// Shared helpers for the tests: synthetic slabs from the project's own generator, contexts,
+// temporary folders and running the real binary.
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <armadillo>
+
+#include "gradquant/core/layer_info.hpp"
+#include "gradquant/quantizers/quantizer.hpp"
+#include "gradquant/random/rng.hpp"
+
+namespace gradquant::test {
+
+/** n i.i.d. Laplace(0, scale) values from stream @p seed (deterministic everywhere). */
+inline arma::fvec LaplaceSlab(std::size_t n, double scale, std::uint64_t seed) {
+  const Rng rng({seed, 0, 0, 0}, Purpose::kTest);
+  arma::fvec g(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = rng.Uniform(i) - 0.5;  // in [-1/2, 1/2)
+    const double mag = -scale * std::log(1.0 - 2.0 * std::fabs(u));
+    g[i] = static_cast<float>(u < 0 ? -mag : mag);
+  }
+  return g;
+}
+
+/** n i.i.d. N(0, sigma^2) values from stream @p seed. */
+inline arma::fvec GaussianSlab(std::size_t n, double sigma, std::uint64_t seed) {
+  const Rng rng({seed, 0, 0, 0}, Purpose::kTest);
+  arma::fvec g(n);
+  for (std::size_t i = 0; i < n; ++i) g[i] = static_cast<float>(sigma * rng.Normal(i));
+  return g;
+}
+
+/** A layer named @p name with the given shape (index 0 unless set). */
+inline LayerInfo Layer(std::vector<std::uint64_t> shape, std::string name = "layer",
+                       std::uint32_t index = 0) {
+  LayerInfo l;
+  l.name = std::move(name);
+  l.shape = std::move(shape);
+  l.n = 1;
+  for (auto d : l.shape) l.n *= d;
+  l.index = index;
+  return l;
+}
+
+/** A context for @p layer at step @p step with @p workers workers. */
+inline SlabContext Context(const LayerInfo& layer, std::uint64_t seed, std::uint64_t step = 0,
+                           std::uint32_t workers = 1) {
+  SlabContext c;
+  c.layer = &layer;
+  c.seed = seed;
+  c.step = step;
+  c.workers = workers;
+  return c;
+}
+
+/** A fresh, empty folder under the system temp dir, removed when the object goes. */
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "gradquant-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& Path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/** Result of running the gradquant binary. */
+struct RunResult {
+  int exitCode;
+  std::string out;
+  std::string err;
+};
+
+/** Runs the built gradquant binary with @p args (a shell-quoted string) and captures output. */
+RunResult RunGradquant(const std::string& args);
+
+/** Path of a file under the source tree, e.g. SourcePath("data/fmnist_cnn.h5"). */
+inline std::string SourcePath(const std::string& rel) {
+  return std::string(GRADQUANT_SOURCE_DIR) + "/" + rel;
+}
+
+}  // namespace gradquant::test
