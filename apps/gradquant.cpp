@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "gradquant/core/error.hpp"
 #include "gradquant/core/version.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/io/output_file.hpp"
 
 namespace {
@@ -24,6 +25,7 @@ constexpr const char* kUsage =
     "  list        every quantizer with its parameters, defaults and ranges\n"
     "  compress    encode a dump, store the messages, report bits and error per layer\n"
     "  decompress  rebuild gradients from a compressed file's messages alone\n"
+    "  bench       encode/decode throughput against the machine's memory bandwidth\n"
     "\n"
     "exit codes: 0 ok, 1 usage or spec error, 2 input/output file error, 3 corrupt message,\n"
     "            4 other error; 130/143 interrupted by SIGINT/SIGTERM (no output left behind)\n";
@@ -40,12 +42,14 @@ int Dispatch(const std::string& command, int argc, char** argv) {
   if (command == "list") return RunList(argc, argv);
   if (command == "compress") return RunCompress(argc, argv);
   if (command == "decompress") return RunDecompress(argc, argv);
+  if (command == "bench") return RunBench(argc, argv);
   throw gradquant::SpecError("unknown command '" + command + "'");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  gradquant::PinBlasThreads();
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {

@@ -21,37 +21,9 @@ void BitReader::Fail(const std::string& problem) const {
   throw FormatError("message " + what_ + ": " + problem);
 }
 
-// Returns the 64-bit big-endian window starting at byte pos/8, shifted so that bit `pos` is the
-// most significant; at least 57 bits of it are valid. Bytes past the end read as zero.
-std::uint64_t BitReader::Peek57(std::uint64_t pos) const {
-  const std::size_t byte = static_cast<std::size_t>(pos >> 3);
-  std::uint64_t window = 0;
-  if (byte + 8 <= size_) {
-    for (int i = 0; i < 8; ++i) window = (window << 8) | data_[byte + i];
-  } else {
-    for (std::size_t i = 0; i < 8; ++i) {
-      window = (window << 8) | (byte + i < size_ ? data_[byte + i] : 0);
-    }
-  }
-  return window << (pos & 7);
-}
-
-std::uint64_t BitReader::Get(int nbits) {
-  if (nbits == 0) return 0;
-  if (static_cast<std::uint64_t>(nbits) > bits_ - pos_) {
-    Fail("ends after " + std::to_string(bits_) + " bits, " + std::to_string(nbits) +
-         " more wanted at bit " + std::to_string(pos_));
-  }
-  std::uint64_t value;
-  if (nbits <= 57) {
-    value = Peek57(pos_) >> (64 - nbits);
-  } else {
-    const int high = nbits - 32;
-    value = (Peek57(pos_) >> (64 - high)) << 32;
-    value |= Peek57(pos_ + static_cast<std::uint64_t>(high)) >> 32;
-  }
-  pos_ += static_cast<std::uint64_t>(nbits);
-  return value;
+void BitReader::FailShort(int nbits) const {
+  Fail("ends after " + std::to_string(bits_) + " bits, " + std::to_string(nbits) +
+       " more wanted at bit " + std::to_string(pos_));
 }
 
 float BitReader::GetFloat32() {
@@ -66,7 +38,7 @@ void BitReader::GetFixed(std::uint32_t* values, std::size_t count, int nbits) {
     Fail("ends after " + std::to_string(bits_) + " bits, " + std::to_string(count) +
          " fields of " + std::to_string(nbits) + " bits wanted at bit " + std::to_string(pos_));
   }
-  for (std::size_t i = 0; i < count; ++i) values[i] = static_cast<std::uint32_t>(Get(nbits));
+  for (std::size_t i = 0; i < count; ++i) values[i] = static_cast<std::uint32_t>(GetUnchecked(nbits));
 }
 
 void BitReader::ExpectEnd() const {

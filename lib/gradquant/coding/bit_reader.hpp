@@ -24,7 +24,10 @@ class BitReader {
   BitReader(const Message& message, std::string what);
 
   /** Reads @p nbits bits (0 <= nbits <= 64). @throws FormatError past the end. */
-  std::uint64_t Get(int nbits);
+  std::uint64_t Get(int nbits) {
+    if (static_cast<std::uint64_t>(nbits) > bits_ - pos_) FailShort(nbits);
+    return GetUnchecked(nbits);
+  }
 
   /** Reads one bit. @throws FormatError past the end. */
   bool GetBit() { return Get(1) != 0; }
@@ -45,7 +48,38 @@ class BitReader {
   [[noreturn]] void Fail(const std::string& problem) const;
 
  private:
-  std::uint64_t Peek57(std::uint64_t pos) const;
+  [[noreturn]] void FailShort(int nbits) const;
+
+  // The 64-bit big-endian window whose first bit is bit `pos`; at least 57 bits are valid.
+  // Bytes past the end read as zero.
+  std::uint64_t Peek57(std::uint64_t pos) const {
+    const std::size_t byte = static_cast<std::size_t>(pos >> 3);
+    std::uint64_t window = 0;
+    if (byte + 8 <= size_) {
+      __builtin_memcpy(&window, data_ + byte, 8);
+      window = __builtin_bswap64(window);
+    } else {
+      for (std::size_t i = 0; i < 8; ++i) {
+        window = (window << 8) | (byte + i < size_ ? data_[byte + i] : 0);
+      }
+    }
+    return window << (pos & 7);
+  }
+
+  // Get without the bounds check; the caller has checked.
+  std::uint64_t GetUnchecked(int nbits) {
+    if (nbits == 0) return 0;
+    std::uint64_t value;
+    if (nbits <= 57) {
+      value = Peek57(pos_) >> (64 - nbits);
+    } else {
+      const int high = nbits - 32;
+      value = (Peek57(pos_) >> (64 - high)) << 32;
+      value |= Peek57(pos_ + static_cast<std::uint64_t>(high)) >> 32;
+    }
+    pos_ += static_cast<std::uint64_t>(nbits);
+    return value;
+  }
 
   const std::uint8_t* data_;
   std::size_t size_;

@@ -10,6 +10,7 @@
  */
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "gradquant/coding/message.hpp"
 
@@ -47,15 +48,24 @@ class BitWriter {
   /** Number of bits written so far. */
   std::uint64_t BitCount() const { return words_ * 64 + static_cast<std::uint64_t>(fill_); }
 
+  /** Reserves room for @p bits more bits (an optimisation only). */
+  void Reserve(std::uint64_t bits);
+
   /** Flushes the partial word, pads the last byte with zeros and returns the message. */
   Message Finish();
 
  private:
-  void FlushWord();
+  void FlushWord() {
+    if ((words_ + 1) * 8 > buffer_.size()) Grow();
+    const std::uint64_t bigEndian = __builtin_bswap64(acc_);
+    __builtin_memcpy(buffer_.data() + words_ * 8, &bigEndian, 8);
+    ++words_;
+  }
+  void Grow();
 
-  Message out_;
-  std::uint64_t acc_ = 0;  // pending bits, left-aligned
-  int fill_ = 0;           // number of pending bits in acc_
+  std::vector<std::uint8_t> buffer_;  // whole words written so far, big-endian
+  std::uint64_t acc_ = 0;             // pending bits, left-aligned
+  int fill_ = 0;                      // number of pending bits in acc_
   std::uint64_t words_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <memory>
 
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/core/version.hpp"
 #include "gradquant/io/message_store.hpp"
 #include "gradquant/io/output_file.hpp"
@@ -33,12 +34,6 @@ double ErrorSq(const arma::fvec& out, const arma::fvec& truth, bool signOutput) 
   for (std::size_t i = 0; i < out.n_elem; ++i) dot += static_cast<double>(out[i]) * truth[i];
   const double outSq = SquaredNorm(out), truthSq = SquaredNorm(truth);
   return outSq > 0 ? std::max(0.0, truthSq - dot * dot / outSq) : truthSq;
-}
-
-arma::fvec Mean(const std::vector<arma::fvec>& slabs) {
-  arma::vec sum(slabs.at(0).n_elem, arma::fill::zeros);
-  for (const auto& s : slabs) sum += arma::conv_to<arma::vec>::from(s);
-  return arma::conv_to<arma::fvec>::from(sum / static_cast<double>(slabs.size()));
 }
 
 void AddStats(SlabStats& into, const SlabStats& from) {
@@ -91,9 +86,9 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     std::unique_ptr<LayerState> state = quantizer.NewLayerState(layer);
     for (std::size_t ri = 0; ri < steps.size(); ++ri) {
       std::vector<arma::fvec> slabs(workers);
-      for (std::size_t w = 0; w < workers; ++w) {
+      ParallelFor(workers, [&](std::size_t w) {
         slabs[w] = dump.ReadSlab(selection.layers[li], selection.records[ri], w);
-      }
+      });
       SlabContext ctx;
       ctx.layer = &layer;
       ctx.seed = options.seed;
@@ -108,18 +103,24 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       AddStats(stats, decoded.stats);
       AddStats(t.stats, stats);
       messages.Write(li, ri, encoded, decoded.downlinkBits);
+      std::vector<Theory> theory(workers);
+      std::vector<double> errorSq(workers), normSq(workers);
+      ParallelFor(workers, [&](std::size_t w) {
+        theory[w] = quantizer.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
+        errorSq[w] = ErrorSq(decoded.workers[w], slabs[w], quantizer.SignOutput());
+        normSq[w] = SquaredNorm(slabs[w]);
+      });
       for (std::size_t w = 0; w < workers; ++w) {
         writer.WriteSlab(li, ri, w, decoded.workers[w].memptr());
         t.bits += encoded[w].bits;
-        t.errorSq += ErrorSq(decoded.workers[w], slabs[w], quantizer.SignOutput());
-        t.normSq += SquaredNorm(slabs[w]);
-        const Theory theory = quantizer.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
-        allTheory = allTheory && !std::isnan(theory.Value());
-        allExact = allExact && !std::isnan(theory.exact);
-        if (!std::isnan(theory.Value())) t.theorySq += theory.Value();
+        t.errorSq += errorSq[w];
+        t.normSq += normSq[w];
+        allTheory = allTheory && !std::isnan(theory[w].Value());
+        allExact = allExact && !std::isnan(theory[w].exact);
+        if (!std::isnan(theory[w].Value())) t.theorySq += theory[w].Value();
       }
       writer.WriteAggregate(li, ri, decoded.aggregate.memptr());
-      const arma::fvec mean = Mean(slabs);
+      const arma::fvec mean = MeanOf(slabs);
       t.aggErrorSq += ErrorSq(decoded.aggregate, mean, quantizer.SignOutput());
       t.aggNormSq += SquaredNorm(mean);
       t.downlinkBits += decoded.downlinkBits;

@@ -1,5 +1,7 @@
 #include "gradquant/quantizers/quantizer.hpp"
 
+#include "gradquant/core/parallel.hpp"
+
 namespace gradquant {
 
 const char* Theory::Kind() const {
@@ -11,9 +13,9 @@ std::vector<Message> Quantizer::EncodeGroup(const std::vector<arma::fvec>& slabs
                                             const SlabContext& ctx, SlabStats* stats) const {
   std::vector<Message> out(slabs.size());
   std::vector<SlabStats> perWorker(slabs.size());
-  for (std::size_t w = 0; w < slabs.size(); ++w) {
+  ParallelFor(slabs.size(), [&](std::size_t w) {
     out[w] = Encode(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)), &perWorker[w]);
-  }
+  });
   // Per-worker numbers are reported as their mean over the group.
   if (stats) {
     for (const auto& s : perWorker) {
@@ -36,14 +38,26 @@ GroupResult IndependentQuantizer::DecodeGroup(const std::vector<Message>& messag
                                               const SlabContext& ctx) const {
   GroupResult out;
   out.workers.resize(messages.size());
-  arma::vec sum(ctx.layer->n, arma::fill::zeros);
-  for (std::size_t w = 0; w < messages.size(); ++w) {
+  ParallelFor(messages.size(), [&](std::size_t w) {
     out.workers[w] = Decode(messages[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
-    sum += arma::conv_to<arma::vec>::from(out.workers[w]);
-  }
-  out.aggregate = arma::conv_to<arma::fvec>::from(sum / static_cast<double>(messages.size()));
+  });
+  // Summed in worker order, so the aggregate does not depend on the thread count.
+  out.aggregate = MeanOf(out.workers);
   out.downlinkBits = 32 * ctx.layer->n;
   return out;
+}
+
+arma::fvec MeanOf(const std::vector<arma::fvec>& slabs) {
+  const std::size_t n = slabs.at(0).n_elem;
+  std::vector<double> sum(n, 0.0);
+  for (const auto& s : slabs) {
+    const float* p = s.memptr();
+    for (std::size_t i = 0; i < n; ++i) sum[i] += p[i];
+  }
+  arma::fvec mean(n);
+  const double inv = 1.0 / static_cast<double>(slabs.size());
+  for (std::size_t i = 0; i < n; ++i) mean[i] = static_cast<float>(sum[i] * inv);
+  return mean;
 }
 
 std::string MessageName(const std::string& spec, const SlabContext& ctx) {

@@ -144,6 +144,9 @@ class IndependentQuantizer : public Quantizer {
                           const SlabContext& ctx) const override;
 };
 
+/** The element-wise mean of equally sized slabs, summed in double in slab order. */
+arma::fvec MeanOf(const std::vector<arma::fvec>& slabs);
+
 /** "<spec> <layer> step <s> worker <w>", the name of a message in error texts. */
 std::string MessageName(const std::string& spec, const SlabContext& ctx);
 

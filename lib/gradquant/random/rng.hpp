@@ -6,9 +6,14 @@
  * and the decoder regenerate the same dither from the shared seed without sending it, work can be
  * split across threads in any order, and the same command gives the same bytes everywhere.
  *
- * Construction: the key tuple is folded through SplitMix64 into a 64-bit Philox key; number i
- * comes from Philox4x32-10 block floor(i/2) (counter = block index), words (0,1) for even i and
- * (2,3) for odd i, joined into 64 bits. Uniform(i) = (bits >> 11) * 2^-53, in [0, 1).
+ * Construction: the key tuple is folded through SplitMix64 into a 64-bit Philox key. Word i of
+ * the stream is word (i mod 4) of the Philox4x32-10 block floor(i/4) (counter = block index, as
+ * two 32-bit words, then two zero words). Uniform(i) = Word(i)·2^-32 lies in [0, 1).
+ *
+ * Resolution: 2^-32 rather than the 53 bits ALGORITHMS.md §0.3 suggests, so that one Philox block
+ * gives four uniforms instead of two: the generator is the cost floor of every dithered or
+ * stochastically rounded quantizer. Gradients are float32 (24-bit mantissas), so a 2^-32 grid for
+ * dithers and rounding probabilities is far finer than the data it acts on.
  */
 #include <cstddef>
 #include <cstdint>
@@ -32,18 +37,23 @@ struct StreamKey {
   std::uint32_t layer = 0;   ///< position of the parameter in model order
 };
 
-/** A counter-based stream of 64-bit numbers; copyable, stateless, thread-safe. */
+/** A counter-based stream of 32-bit words; copyable, stateless, thread-safe. */
 class Rng {
  public:
   Rng(const StreamKey& key, Purpose purpose);
 
-  /** The i-th 64-bit number of the stream. */
-  std::uint64_t Bits(std::uint64_t i) const;
+  /** The i-th 32-bit word of the stream. */
+  std::uint32_t Word(std::uint64_t i) const;
 
-  /** The i-th number as a uniform double in [0, 1) with 53-bit resolution. */
-  double Uniform(std::uint64_t i) const { return static_cast<double>(Bits(i) >> 11) * 0x1p-53; }
+  /** A 64-bit number made of words 2i (high half) and 2i+1. */
+  std::uint64_t Bits(std::uint64_t i) const {
+    return (std::uint64_t{Word(2 * i)} << 32) | Word(2 * i + 1);
+  }
 
-  /** Fills out[j] = Uniform(first + j) for j < count. */
+  /** The i-th number as a uniform double in [0, 1) on a 2^-32 grid. */
+  double Uniform(std::uint64_t i) const { return static_cast<double>(Word(i)) * 0x1p-32; }
+
+  /** Fills out[j] = Uniform(first + j) for j < count (vectorised; same values). */
   void Uniforms(std::uint64_t first, std::size_t count, double* out) const;
 
   /** The i-th standard normal number (Box–Muller on Uniform(2i), Uniform(2i+1)). */
