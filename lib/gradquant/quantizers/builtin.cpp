@@ -2,6 +2,7 @@
 
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
+#include "gradquant/quantizers/powersgd.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/randk.hpp"
 #include "gradquant/quantizers/registry.hpp"
@@ -27,6 +28,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<TopKQuantizer>()});
   registry.Add({"randk", "Random-K, indices from the shared seed (Wangni et al. 2018)",
                 Factory<RandKQuantizer>()});
+  registry.Add({"powersgd", "rank-r PowerSGD, one power iteration, no EF (Vogels et al. 2019)",
+                Factory<PowerSgdQuantizer>()});
 }
 
 }  // namespace gradquant
