@@ -20,7 +20,7 @@ arma::fvec RoundTrip(const Quantizer& q, const arma::fvec& g, const SlabContext&
 
 }  // namespace
 
-TEST_CASE("DQSG error is uniform on (-D/2, D/2], variance D^2/12, uncorrelated with g",
+TEST_CASE("DQSG error is uniform over one step, variance D^2/12, uncorrelated with g",
           "[dqsg][slow]") {
   const auto q = BuiltinRegistry().Make("dqsg:s=3");
   const LayerInfo layer = test::Layer({1000});

@@ -25,23 +25,30 @@ TEST_CASE("Bitstreams match their golden hashes", "[golden][bitstream]") {
       continue;
     }
     std::istringstream fields(line);
-    std::string spec, hash;
-    std::uint64_t seed = 0, dim = 0, bits = 0;
-    fields >> spec >> seed >> dim >> bits >> hash;
+    std::string spec, shapeText, hash;
+    std::uint64_t seed = 0, bits = 0;
+    fields >> spec >> seed >> shapeText >> bits >> hash;
     const auto q = BuiltinRegistry().Make(spec);
-    const LayerInfo layer = test::Layer({dim});
-    const std::vector<arma::fvec> slabs = {test::LaplaceSlab(dim, 1.0, seed),
-                                           test::LaplaceSlab(dim, 1.0, seed + 1)};
+    std::vector<std::uint64_t> shape;  // "12x30" -> {12, 30}
+    for (std::size_t start = 0; start <= shapeText.size();) {
+      const auto x = shapeText.find('x', start);
+      shape.push_back(std::stoull(shapeText.substr(start, x - start)));
+      if (x == std::string::npos) break;
+      start = x + 1;
+    }
+    const LayerInfo layer = test::Layer(shape);
+    const std::vector<arma::fvec> slabs = {test::LaplaceSlab(layer.n, 1.0, seed),
+                                           test::LaplaceSlab(layer.n, 1.0, seed + 1)};
     const Message m = q->EncodeGroup(slabs, test::Context(layer, seed, 0, 2), nullptr)[0];
     char actual[17];
     std::snprintf(actual, sizeof actual, "%016llx",
                   static_cast<unsigned long long>(MessageHash(m)));
-    INFO(spec << " seed " << seed << " dim " << dim);
+    INFO(spec << " seed " << seed << " shape " << shapeText);
     if (!update) {
       CHECK(m.bits == bits);
       CHECK(std::string(actual) == hash);
     }
-    rewritten << spec << '\t' << seed << '\t' << dim << '\t' << m.bits << '\t' << actual << '\n';
+    rewritten << spec << '\t' << seed << '\t' << shapeText << '\t' << m.bits << '\t' << actual << '\n';
     ++rows;
   }
   CHECK(rows > 0);

@@ -41,7 +41,7 @@ TEST_CASE("Different keys and purposes give different streams", "[random]") {
   CHECK(Rng({1, 2, 3, 5}, Purpose::kDither).Bits(0) != x);
 }
 
-TEST_CASE("Uniforms have the moments and bin counts of U[0,1)", "[random]") {
+TEST_CASE("Uniforms have the moments and bin counts of the uniform law on 0..1", "[random]") {
   const Rng rng({3, 0, 0, 0}, Purpose::kTest);
   const std::size_t n = 1000000;
   const int bins = 100;

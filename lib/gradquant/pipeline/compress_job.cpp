@@ -47,6 +47,14 @@ void FinishStats(LayerTotals& t) {
 
 }  // namespace
 
+std::string CombineTheoryKinds(const std::string& a, const std::string& b) {
+  if (a == b) return a;
+  if (a == "none" || b == "none") return "none";
+  if (a == "exact") return b;  // exact parts keep the other part's kind
+  if (b == "exact") return a;
+  return "none";  // an upper bound summed with a lower bound bounds nothing
+}
+
 void LayerTotals::Add(const LayerTotals& o) {
   n += o.n;
   slabs += o.slabs;
@@ -58,8 +66,7 @@ void LayerTotals::Add(const LayerTotals& o) {
   theorySq += o.theorySq;
   aggErrorSq += o.aggErrorSq;
   aggNormSq += o.aggNormSq;
-  if (theoryKind != o.theoryKind) theoryKind = (theoryKind == "none" || o.theoryKind == "none")
-                                                   ? "none" : "bound";
+  theoryKind = CombineTheoryKinds(theoryKind, o.theoryKind);
 }
 
 std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantizer,
@@ -82,7 +89,6 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     LayerTotals t;
     t.name = layer.name;
     t.n = layer.n;
-    bool allExact = true, allTheory = true;
     std::unique_ptr<LayerState> state = quantizer.NewLayerState(layer);
     for (std::size_t ri = 0; ri < steps.size(); ++ri) {
       std::vector<arma::fvec> slabs(workers);
@@ -115,8 +121,8 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
         t.bits += encoded[w].bits;
         t.errorSq += errorSq[w];
         t.normSq += normSq[w];
-        allTheory = allTheory && !std::isnan(theory[w].Value());
-        allExact = allExact && !std::isnan(theory[w].exact);
+        t.theoryKind = t.slabs == 0 && w == 0 ? theory[w].Kind()
+                                              : CombineTheoryKinds(t.theoryKind, theory[w].Kind());
         if (!std::isnan(theory[w].Value())) t.theorySq += theory[w].Value();
       }
       writer.WriteAggregate(li, ri, decoded.aggregate.memptr());
@@ -128,7 +134,6 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       ++t.records;
       if (options.progress) options.progress(++done, units);
     }
-    t.theoryKind = !allTheory ? "none" : (allExact ? "exact" : "bound");
     FinishStats(t);
     totals.push_back(t);
   }

@@ -2,8 +2,11 @@
 
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
+#include "gradquant/quantizers/powersgd.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
+#include "gradquant/quantizers/randk.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/quantizers/topk.hpp"
 
 namespace gradquant {
 namespace {
@@ -21,6 +24,12 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<DqsgQuantizer>()});
   registry.Add({"qsgd", "stochastic rounding to s levels, Elias coding (Alistarh et al. 2017)",
                 Factory<QsgdQuantizer>()});
+  registry.Add({"topk", "Top-K sparsification, exact index code (Stich et al. 2018)",
+                Factory<TopKQuantizer>()});
+  registry.Add({"randk", "Random-K, indices from the shared seed (Wangni et al. 2018)",
+                Factory<RandKQuantizer>()});
+  registry.Add({"powersgd", "rank-r PowerSGD, one power iteration, no EF (Vogels et al. 2019)",
+                Factory<PowerSgdQuantizer>()});
 }
 
 }  // namespace gradquant

@@ -6,7 +6,8 @@ namespace gradquant {
 
 const char* Theory::Kind() const {
   if (!std::isnan(exact)) return "exact";
-  return std::isnan(bound) ? "none" : "bound";
+  if (!std::isnan(bound)) return "bound";
+  return std::isnan(lowerBound) ? "none" : "lower_bound";
 }
 
 std::vector<Message> Quantizer::EncodeGroup(const std::vector<arma::fvec>& slabs,

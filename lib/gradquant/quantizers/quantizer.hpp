@@ -66,14 +66,22 @@ struct GroupResult {
   SlabStats stats;                  ///< method-specific numbers (overload, votes, ...)
 };
 
-/** Theory for E||Q(g) - g||^2 at a fixed slab g: the exact value, a bound, or both (NaN = none). */
+/**
+ * Theory for E||Q(g) - g||^2 at a fixed slab g (NaN = not given): the exact value, an upper
+ * bound (the papers' guarantees), or a lower bound (a floor no method of the family can beat,
+ * e.g. Eckart–Young for low-rank methods).
+ */
 struct Theory {
   double exact = std::numeric_limits<double>::quiet_NaN();
   double bound = std::numeric_limits<double>::quiet_NaN();
+  double lowerBound = std::numeric_limits<double>::quiet_NaN();
 
-  /** The exact value where known, else the bound (NaN if neither). */
-  double Value() const { return std::isnan(exact) ? bound : exact; }
-  /** "exact", "bound" or "none", matching Value(). */
+  /** The exact value where known, else the upper bound, else the lower bound (NaN if none). */
+  double Value() const {
+    if (!std::isnan(exact)) return exact;
+    return std::isnan(bound) ? lowerBound : bound;
+  }
+  /** "exact", "bound", "lower_bound" or "none", matching Value(). */
   const char* Kind() const;
 };
 
