@@ -2,6 +2,7 @@
 
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
+#include "gradquant/quantizers/ndqsg.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/registry.hpp"
 
@@ -21,6 +22,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<DqsgQuantizer>()});
   registry.Add({"qsgd", "stochastic rounding to s levels, Elias coding (Alistarh et al. 2017)",
                 Factory<QsgdQuantizer>()});
+  registry.Add({"ndqsg", "nested dithered quantization with side information (Abdi & Fekri 2019)",
+                Factory<NdqsgQuantizer>()});
 }
 
 }  // namespace gradquant
