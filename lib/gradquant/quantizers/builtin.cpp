@@ -5,6 +5,7 @@
 #include "gradquant/quantizers/ndqsg.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/quantizers/tnq.hpp"
 
 namespace gradquant {
 namespace {
@@ -24,6 +25,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<QsgdQuantizer>()});
   registry.Add({"ndqsg", "nested dithered quantization with side information (Abdi & Fekri 2019)",
                 Factory<NdqsgQuantizer>()});
+  registry.Add({"tnq", "truncated non-uniform quantization, Laplace-optimal (Yan et al. 2024)",
+                Factory<TnqQuantizer>()});
 }
 
 }  // namespace gradquant
