@@ -2,10 +2,12 @@
 
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
+#include "gradquant/quantizers/ndqsg.hpp"
 #include "gradquant/quantizers/powersgd.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/randk.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/quantizers/tnq.hpp"
 #include "gradquant/quantizers/topk.hpp"
 
 namespace gradquant {
@@ -30,6 +32,10 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<RandKQuantizer>()});
   registry.Add({"powersgd", "rank-r PowerSGD, one power iteration, no EF (Vogels et al. 2019)",
                 Factory<PowerSgdQuantizer>()});
+  registry.Add({"ndqsg", "nested dithered quantization with side information (Abdi & Fekri 2019)",
+                Factory<NdqsgQuantizer>()});
+  registry.Add({"tnq", "truncated non-uniform quantization, Laplace-optimal (Yan et al. 2024)",
+                Factory<TnqQuantizer>()});
 }
 
 }  // namespace gradquant
