@@ -4,6 +4,7 @@
 #include "gradquant/quantizers/fp32.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/quantizers/s3gdmv.hpp"
 
 namespace gradquant {
 namespace {
@@ -21,6 +22,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<DqsgQuantizer>()});
   registry.Add({"qsgd", "stochastic rounding to s levels, Elias coding (Alistarh et al. 2017)",
                 Factory<QsgdQuantizer>()});
+  registry.Add({"s3gdmv", "sparse signSGD with majority vote (Park & Lee 2023)",
+                Factory<S3gdmvQuantizer>()});
 }
 
 }  // namespace gradquant
