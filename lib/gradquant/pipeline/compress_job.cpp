@@ -1,6 +1,7 @@
 #include "gradquant/pipeline/compress_job.hpp"
 
 #include <cmath>
+#include <map>
 #include <memory>
 
 #include "gradquant/core/version.hpp"
@@ -45,9 +46,13 @@ void AddStats(SlabStats& into, const SlabStats& from) {
   for (const auto& [key, value] : from) into[key] += value;
 }
 
-// Turns the summed per-record stats into means over records.
-void FinishStats(LayerTotals& t) {
-  for (auto& [key, value] : t.stats) value /= static_cast<double>(std::max<std::uint64_t>(1, t.records));
+// Turns the summed per-record stats into means over the records that reported each key, so a
+// number a method reports only once it is known (GradiVeQ's d after its fit) is not diluted.
+void FinishStats(LayerTotals& t, const std::map<std::string, std::uint64_t>& reported) {
+  for (auto& [key, value] : t.stats) {
+    const auto it = reported.find(key);
+    value /= static_cast<double>(std::max<std::uint64_t>(1, it == reported.end() ? 0 : it->second));
+  }
 }
 
 }  // namespace
@@ -88,6 +93,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     t.name = layer.name;
     t.n = layer.n;
     bool allExact = true, allTheory = true;
+    std::map<std::string, std::uint64_t> reported;  // records that reported each stat
     std::unique_ptr<LayerState> state = quantizer.NewLayerState(layer);
     for (std::size_t ri = 0; ri < steps.size(); ++ri) {
       std::vector<arma::fvec> slabs(workers);
@@ -107,6 +113,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       quantizer.Diagnose(slabs, decoded, ctx, &stats);
       AddStats(stats, decoded.stats);
       AddStats(t.stats, stats);
+      for (const auto& entry : stats) ++reported[entry.first];
       messages.Write(li, ri, encoded, decoded.downlinkBits);
       for (std::size_t w = 0; w < workers; ++w) {
         writer.WriteSlab(li, ri, w, decoded.workers[w].memptr());
@@ -128,7 +135,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       if (options.progress) options.progress(++done, units);
     }
     t.theoryKind = !allTheory ? "none" : (allExact ? "exact" : "bound");
-    FinishStats(t);
+    FinishStats(t, reported);
     totals.push_back(t);
   }
   out.Commit();
