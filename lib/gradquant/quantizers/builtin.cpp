@@ -2,6 +2,7 @@
 
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
+#include "gradquant/quantizers/gradiveq.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "gradquant/quantizers/s3gdmv.hpp"
@@ -22,6 +23,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<DqsgQuantizer>()});
   registry.Add({"qsgd", "stochastic rounding to s levels, Elias coding (Alistarh et al. 2017)",
                 Factory<QsgdQuantizer>()});
+  registry.Add({"gradiveq", "PCA vector quantization, compressed-domain sum (Yu et al. 2018)",
+                Factory<GradiveqQuantizer>()});
   registry.Add({"s3gdmv", "sparse signSGD with majority vote (Park & Lee 2023)",
                 Factory<S3gdmvQuantizer>()});
 }
