@@ -1,6 +1,7 @@
 #include "gradquant/pipeline/compress_job.hpp"
 
 #include <cmath>
+#include <map>
 #include <memory>
 
 #include "gradquant/core/parallel.hpp"
@@ -40,9 +41,13 @@ void AddStats(SlabStats& into, const SlabStats& from) {
   for (const auto& [key, value] : from) into[key] += value;
 }
 
-// Turns the summed per-record stats into means over records.
-void FinishStats(LayerTotals& t) {
-  for (auto& [key, value] : t.stats) value /= static_cast<double>(std::max<std::uint64_t>(1, t.records));
+// Turns the summed per-record stats into means over the records that reported each key, so a
+// number a method reports only once it is known (GradiVeQ's d after its fit) is not diluted.
+void FinishStats(LayerTotals& t, const std::map<std::string, std::uint64_t>& reported) {
+  for (auto& [key, value] : t.stats) {
+    const auto it = reported.find(key);
+    value /= static_cast<double>(std::max<std::uint64_t>(1, it == reported.end() ? 0 : it->second));
+  }
 }
 
 }  // namespace
@@ -89,6 +94,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     LayerTotals t;
     t.name = layer.name;
     t.n = layer.n;
+    std::map<std::string, std::uint64_t> reported;  // records that reported each stat
     std::unique_ptr<LayerState> state = quantizer.NewLayerState(layer);
     for (std::size_t ri = 0; ri < steps.size(); ++ri) {
       std::vector<arma::fvec> slabs(workers);
@@ -104,10 +110,10 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       SlabStats stats;
       const std::vector<Message> encoded = quantizer.EncodeGroup(slabs, ctx, &stats);
       const GroupResult decoded = quantizer.DecodeGroup(encoded, ctx);
-      if (state) quantizer.Observe(*state, decoded, ctx);
       quantizer.Diagnose(slabs, decoded, ctx, &stats);
       AddStats(stats, decoded.stats);
       AddStats(t.stats, stats);
+      for (const auto& entry : stats) ++reported[entry.first];
       messages.Write(li, ri, encoded, decoded.downlinkBits);
       std::vector<Theory> theory(workers);
       std::vector<double> errorSq(workers), normSq(workers);
@@ -125,6 +131,9 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
                                               : CombineTheoryKinds(t.theoryKind, theory[w].Kind());
         if (!std::isnan(theory[w].Value())) t.theorySq += theory[w].Value();
       }
+      // The state moves on only after everything about this record used the state it was
+      // encoded with.
+      if (state) quantizer.Observe(*state, decoded, ctx);
       writer.WriteAggregate(li, ri, decoded.aggregate.memptr());
       const arma::fvec mean = MeanOf(slabs);
       t.aggErrorSq += ErrorSq(decoded.aggregate, mean, quantizer.SignOutput());
@@ -134,7 +143,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       ++t.records;
       if (options.progress) options.progress(++done, units);
     }
-    FinishStats(t);
+    FinishStats(t, reported);
     totals.push_back(t);
   }
   out.Commit();

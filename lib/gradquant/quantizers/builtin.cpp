@@ -2,11 +2,13 @@
 
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
+#include "gradquant/quantizers/gradiveq.hpp"
 #include "gradquant/quantizers/ndqsg.hpp"
 #include "gradquant/quantizers/powersgd.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/randk.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/quantizers/s3gdmv.hpp"
 #include "gradquant/quantizers/tnq.hpp"
 #include "gradquant/quantizers/topk.hpp"
 
@@ -36,6 +38,10 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<NdqsgQuantizer>()});
   registry.Add({"tnq", "truncated non-uniform quantization, Laplace-optimal (Yan et al. 2024)",
                 Factory<TnqQuantizer>()});
+  registry.Add({"gradiveq", "PCA vector quantization, compressed-domain sum (Yu et al. 2018)",
+                Factory<GradiveqQuantizer>()});
+  registry.Add({"s3gdmv", "sparse signSGD with majority vote (Park & Lee 2023)",
+                Factory<S3gdmvQuantizer>()});
 }
 
 }  // namespace gradquant
