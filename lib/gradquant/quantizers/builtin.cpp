@@ -4,6 +4,7 @@
 #include "gradquant/quantizers/fp32.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/quantizers/terngrad.hpp"
 
 namespace gradquant {
 namespace {
@@ -21,6 +22,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<DqsgQuantizer>()});
   registry.Add({"qsgd", "stochastic rounding to s levels, Elias coding (Alistarh et al. 2017)",
                 Factory<QsgdQuantizer>()});
+  registry.Add({"terngrad", "stochastic ternary {-s,0,s}, s = max|g| (Wen et al. 2017)",
+                Factory<TernGradQuantizer>()});
 }
 
 }  // namespace gradquant
