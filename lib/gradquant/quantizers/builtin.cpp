@@ -4,6 +4,7 @@
 #include "gradquant/quantizers/fp32.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/quantizers/sign.hpp"
 #include "gradquant/quantizers/terngrad.hpp"
 
 namespace gradquant {
@@ -24,6 +25,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<QsgdQuantizer>()});
   registry.Add({"terngrad", "stochastic ternary {-s,0,s}, s = max|g| (Wen et al. 2017)",
                 Factory<TernGradQuantizer>()});
+  registry.Add({"sign", "signSGD, 1 bit per coordinate, majority vote (Bernstein et al. 2018)",
+                Factory<SignQuantizer>()});
 }
 
 }  // namespace gradquant
