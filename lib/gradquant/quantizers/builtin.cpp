@@ -4,6 +4,7 @@
 #include "gradquant/quantizers/fp32.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/quantizers/scaled_sign.hpp"
 #include "gradquant/quantizers/sign.hpp"
 #include "gradquant/quantizers/terngrad.hpp"
 
@@ -27,6 +28,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<TernGradQuantizer>()});
   registry.Add({"sign", "signSGD, 1 bit per coordinate, majority vote (Bernstein et al. 2018)",
                 Factory<SignQuantizer>()});
+  registry.Add({"scaledsign", "(||g||_1/D) sign(g), 1 bit + 32 (Karimireddy et al. 2019)",
+                Factory<ScaledSignQuantizer>()});
 }
 
 }  // namespace gradquant
