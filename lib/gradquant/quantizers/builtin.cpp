@@ -2,6 +2,7 @@
 
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
+#include "gradquant/quantizers/natural.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "gradquant/quantizers/scaled_sign.hpp"
@@ -30,6 +31,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<SignQuantizer>()});
   registry.Add({"scaledsign", "(||g||_1/D) sign(g), 1 bit + 32 (Karimireddy et al. 2019)",
                 Factory<ScaledSignQuantizer>()});
+  registry.Add({"natural", "random rounding to powers of two, 9 bits (Horvath et al. 2019)",
+                Factory<NaturalQuantizer>()});
 }
 
 }  // namespace gradquant
