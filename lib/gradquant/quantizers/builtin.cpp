@@ -3,6 +3,7 @@
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
 #include "gradquant/quantizers/natural.hpp"
+#include "gradquant/quantizers/onebit.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "gradquant/quantizers/scaled_sign.hpp"
@@ -33,6 +34,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<ScaledSignQuantizer>()});
   registry.Add({"natural", "random rounding to powers of two, 9 bits (Horvath et al. 2019)",
                 Factory<NaturalQuantizer>()});
+  registry.Add({"onebit", "1-bit SGD: threshold 0, two means per column (Seide et al. 2014)",
+                Factory<OneBitQuantizer>()});
 }
 
 }  // namespace gradquant
