@@ -3,12 +3,17 @@
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
 #include "gradquant/quantizers/gradiveq.hpp"
+#include "gradquant/quantizers/natural.hpp"
 #include "gradquant/quantizers/ndqsg.hpp"
+#include "gradquant/quantizers/onebit.hpp"
 #include "gradquant/quantizers/powersgd.hpp"
 #include "gradquant/quantizers/qsgd.hpp"
 #include "gradquant/quantizers/randk.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "gradquant/quantizers/s3gdmv.hpp"
+#include "gradquant/quantizers/scaled_sign.hpp"
+#include "gradquant/quantizers/sign.hpp"
+#include "gradquant/quantizers/terngrad.hpp"
 #include "gradquant/quantizers/tnq.hpp"
 #include "gradquant/quantizers/topk.hpp"
 
@@ -42,6 +47,16 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<GradiveqQuantizer>()});
   registry.Add({"s3gdmv", "sparse signSGD with majority vote (Park & Lee 2023)",
                 Factory<S3gdmvQuantizer>()});
+  registry.Add({"terngrad", "stochastic ternary {-s,0,s}, s = max|g| (Wen et al. 2017)",
+                Factory<TernGradQuantizer>()});
+  registry.Add({"sign", "signSGD, 1 bit per coordinate, majority vote (Bernstein et al. 2018)",
+                Factory<SignQuantizer>()});
+  registry.Add({"scaledsign", "(||g||_1/D) sign(g), 1 bit + 32 (Karimireddy et al. 2019)",
+                Factory<ScaledSignQuantizer>()});
+  registry.Add({"natural", "random rounding to powers of two, 9 bits (Horvath et al. 2019)",
+                Factory<NaturalQuantizer>()});
+  registry.Add({"onebit", "1-bit SGD: threshold 0, two means per column (Seide et al. 2014)",
+                Factory<OneBitQuantizer>()});
 }
 
 }  // namespace gradquant
