@@ -56,7 +56,7 @@ TEST_CASE("1-bit SGD on the column (1, 2, -3, -1): means 1.5 and -2, error 2.5",
   }
 }
 
-TEST_CASE("1-bit SGD groups are the columns (or rows) of the (shape[0], -1) view", "[onebit]") {
+TEST_CASE("1-bit SGD groups are the columns (or rows) of the (rows, rest) view", "[onebit]") {
   const LayerInfo layer = test::Layer({8, 4, 3, 3});  // a conv weight: 8 x 36
   const arma::fvec g = test::LaplaceSlab(layer.n, 1.0, 17);
   const auto ctx = test::Context(layer, 1);
