@@ -7,33 +7,10 @@
 #include "gradquant/io/message_store.hpp"
 #include "gradquant/io/output_file.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/stats/error_metrics.hpp"
 
 namespace gradquant {
 namespace {
-
-double SquaredDistance(const arma::fvec& a, const arma::fvec& b) {
-  double sum = 0.0;
-  for (std::size_t i = 0; i < a.n_elem; ++i) {
-    const double d = static_cast<double>(a[i]) - static_cast<double>(b[i]);
-    sum += d * d;
-  }
-  return sum;
-}
-
-double SquaredNorm(const arma::fvec& a) {
-  double sum = 0.0;
-  for (float x : a) sum += static_cast<double>(x) * x;
-  return sum;
-}
-
-// ||out - truth||^2, or for sign outputs the error of the best scalar fit c* out.
-double ErrorSq(const arma::fvec& out, const arma::fvec& truth, bool signOutput) {
-  if (!signOutput) return SquaredDistance(out, truth);
-  double dot = 0.0;
-  for (std::size_t i = 0; i < out.n_elem; ++i) dot += static_cast<double>(out[i]) * truth[i];
-  const double outSq = SquaredNorm(out), truthSq = SquaredNorm(truth);
-  return outSq > 0 ? std::max(0.0, truthSq - dot * dot / outSq) : truthSq;
-}
 
 arma::fvec Mean(const std::vector<arma::fvec>& slabs) {
   arma::vec sum(slabs.at(0).n_elem, arma::fill::zeros);
@@ -103,7 +80,6 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       SlabStats stats;
       const std::vector<Message> encoded = quantizer.EncodeGroup(slabs, ctx, &stats);
       const GroupResult decoded = quantizer.DecodeGroup(encoded, ctx);
-      if (state) quantizer.Observe(*state, decoded, ctx);
       quantizer.Diagnose(slabs, decoded, ctx, &stats);
       AddStats(stats, decoded.stats);
       AddStats(t.stats, stats);
@@ -111,16 +87,18 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       for (std::size_t w = 0; w < workers; ++w) {
         writer.WriteSlab(li, ri, w, decoded.workers[w].memptr());
         t.bits += encoded[w].bits;
-        t.errorSq += ErrorSq(decoded.workers[w], slabs[w], quantizer.SignOutput());
+        t.errorSq += FitErrorSq(decoded.workers[w], slabs[w], quantizer.SignOutput());
         t.normSq += SquaredNorm(slabs[w]);
         const Theory theory = quantizer.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
         allTheory = allTheory && !std::isnan(theory.Value());
         allExact = allExact && !std::isnan(theory.exact);
         if (!std::isnan(theory.Value())) t.theorySq += theory.Value();
       }
+      // Observe last: Diagnose and ExpectedError see the state this record was encoded with.
+      if (state) quantizer.Observe(*state, decoded, ctx);
       writer.WriteAggregate(li, ri, decoded.aggregate.memptr());
       const arma::fvec mean = Mean(slabs);
-      t.aggErrorSq += ErrorSq(decoded.aggregate, mean, quantizer.SignOutput());
+      t.aggErrorSq += FitErrorSq(decoded.aggregate, mean, quantizer.SignOutput());
       t.aggNormSq += SquaredNorm(mean);
       t.downlinkBits += decoded.downlinkBits;
       t.slabs += workers;
