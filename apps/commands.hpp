@@ -7,5 +7,6 @@ int RunInfo(int argc, char** argv);
 int RunList(int argc, char** argv);
 int RunCompress(int argc, char** argv);
 int RunDecompress(int argc, char** argv);
+int RunAnalyze(int argc, char** argv);
 
 }  // namespace gradquant::cli
