@@ -314,3 +314,38 @@ TEST_CASE("Stateful methods: records in order, one state chain per trial, Observ
 }
 
 }  // namespace gradquant
+
+namespace gradquant {
+
+TEST_CASE("Degenerate dumps: one worker and an all-zero layer give NaN, not a crash", "[stats]") {
+  test::TempDir dir;
+  const std::string path = dir / "degenerate.h5";
+  test::WriteDump(path, {test::Layer({50}, "zero", 0), test::Layer({50}, "live", 1)}, 2, 1,
+                  [](std::size_t l, std::size_t r, std::size_t) {
+                    return l ? test::GaussianSlab(50, 1.0, test::SlabSeed(6, l, r, 0))
+                             : arma::fvec(50, arma::fill::zeros);
+                  });
+  const auto q = BuiltinRegistry().Make("dqsg:s=2");
+  const AnalyzeResult r = Analyze(path, {q.get()}, 4, GroupBy::kLayer);
+  REQUIRE(r.quantizers.size() == 2);
+  const QuantizerRow zero = r.quantizers[0].tally.Finish(), live = r.quantizers[1].tally.Finish();
+  CHECK(std::isnan(zero.nmse));
+  CHECK(std::isnan(zero.bias));
+  CHECK(std::isnan(zero.cosine));
+  CHECK(zero.bits == 32 + 50 * 3);  // the step and 50 three-bit symbols
+  CHECK(std::isfinite(live.nmse));
+  CHECK(live.aggNmse == Approx(live.nmse));  // one worker: the aggregate is its reconstruction
+  const GradientStats zs = r.gradients[0].summary.Finish(), ls = r.gradients[1].summary.Finish();
+  CHECK(zs.norm == 0.0);
+  CHECK(std::isnan(zs.kurtosis));
+  CHECK(std::isnan(zs.ksLaplace));
+  CHECK(std::isnan(ls.corrMean));    // no pair of workers
+  CHECK(std::isnan(ls.corrOthers));
+  CHECK(std::isnan(ls.topkJaccard));
+  CHECK(ls.signAgree == 1.0);  // a lone worker agrees with itself
+  // Pooled over both layers, the whole model is defined again.
+  const AnalyzeResult all = Analyze(path, {q.get()}, 4, GroupBy::kAll);
+  CHECK(std::isfinite(all.quantizers[0].tally.Finish().nmse));
+}
+
+}  // namespace gradquant
