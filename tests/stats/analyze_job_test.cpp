@@ -163,9 +163,10 @@ TEST_CASE("Measured nmse is within its confidence interval of the exact theory",
     const QuantizerRow row = r.quantizers.at(0).tally.Finish();
     INFO(spec << ": nmse " << row.nmse << " ci " << row.nmseCi << " theory " << row.nmseTheory);
     REQUIRE(row.theoryKind == "exact");
-    // The CI is a sanity-checked, non-degenerate interval...
+    // The CI is a non-degenerate interval (Random-K's per-trial spread is the widest: about
+    // sqrt(kurtosis/K) = 45 % for K = 30 on Laplace data, so 9 % at R = 100)...
     CHECK(row.nmseCi > 0.0);
-    CHECK(row.nmseCi < 0.1 * row.nmseTheory);
+    CHECK(row.nmseCi < 0.25 * row.nmseTheory);
     // ...and 2.5 half-widths are about 5 standard errors (t(99) = 1.98).
     CHECK(std::fabs(row.nmse - row.nmseTheory) <= 2.5 * row.nmseCi);
   }
