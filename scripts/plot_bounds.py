@@ -31,10 +31,12 @@ def main():
         sys.exit(f"{args.input}: no rows with both a measured error and a theory")
 
     plt = pc.agg()
+    specs = list(dict.fromkeys(r["quantizer"] for r in rows))
+    # Many quantizers: the legend goes below the plots, and the figure grows to hold it.
+    below = len(specs) > 4
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=90,
                                       gridspec_kw={"width_ratios": [1, 1.3]})
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    specs = list(dict.fromkeys(r["quantizer"] for r in rows))
     layers = list(dict.fromkeys(str(r["layer"]) for r in rows))
     for i, spec in enumerate(specs):
         c = colours[i % len(colours)]
@@ -65,14 +67,21 @@ def main():
     left.set_xlabel("theory: E||Q(g)-g||²/||g||² (exact or bound)")
     left.set_ylabel("measured nmse")
     left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=7)
+    extra = 0.0
+    if below:
+        handles, labels = left.get_legend_handles_labels()
+        extra = 0.16 * ((len(handles) + 1) // 2) + 0.3
+        fig.set_size_inches(11, 4.6 + extra)
+        fig.legend(handles, labels, fontsize=7, ncol=2, loc="lower center")
+    else:
+        left.legend(fontsize=7)
     right.axhline(1.0, color="k", ls="--", lw=1)
     right.set_xticks(range(len(layers)))
     right.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
     right.set_ylabel("measured / theory")
     right.grid(True, axis="y", alpha=0.3)
     fig.suptitle("measured error against theory", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, extra / (4.6 + extra), 1, 1))
     fig.savefig(args.output)
 
 

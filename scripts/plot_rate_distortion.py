@@ -39,8 +39,10 @@ def main():
         sys.exit(f"{args.input}: no rows with positive bits and error to plot")
 
     plt = pc.agg()
-    fig, ax = plt.subplots(figsize=(7, 4.8), dpi=90)
     specs = list(dict.fromkeys(r["quantizer"] for r in rows))
+    # Many quantizers: the legend goes to the right of the plot.
+    outside = len(specs) > 6
+    fig, ax = plt.subplots(figsize=(11 if outside else 7, 4.8), dpi=90)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, spec in enumerate(specs):
         c = colours[i % len(colours)]
@@ -69,7 +71,10 @@ def main():
     ax.set_ylabel("nmse = E||Q(g)-g||² / ||g||²")
     ax.set_title(args.title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    if outside:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    else:
+        ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     fig.savefig(args.output)
 

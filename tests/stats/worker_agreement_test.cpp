@@ -28,8 +28,8 @@ TEST_CASE("Top-K: K is 1 % of n, at least 1; ties go to the lower index", "[stat
   CHECK(TopKCount(101) == 2);
   CHECK(TopKCount(25600) == 256);
   const arma::fvec g = {0.5f, -2.0f, 2.0f, 1.0f, -2.0f};
-  CHECK(TopKIndices(g, 2) == std::vector<std::size_t>{1, 2});
-  CHECK(TopKIndices(g, 9).size() == 5);
+  CHECK(LargestMagnitudes(g, 2) == std::vector<std::size_t>{1, 2});
+  CHECK(LargestMagnitudes(g, 9).size() == 5);
 }
 
 TEST_CASE("Top-K Jaccard: 1 for identical workers, a hand value, NaN for one worker", "[stats]") {

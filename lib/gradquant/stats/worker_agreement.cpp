@@ -49,7 +49,7 @@ std::size_t TopKCount(std::size_t n) {
   return n == 0 ? 0 : std::max<std::size_t>(1, (n + 99) / 100);
 }
 
-std::vector<std::size_t> TopKIndices(const arma::fvec& g, std::size_t k) {
+std::vector<std::size_t> LargestMagnitudes(const arma::fvec& g, std::size_t k) {
   std::vector<std::size_t> idx(g.n_elem);
   std::iota(idx.begin(), idx.end(), std::size_t{0});
   k = std::min(k, idx.size());
@@ -66,7 +66,7 @@ std::vector<std::size_t> TopKIndices(const arma::fvec& g, std::size_t k) {
 double TopKJaccard(const std::vector<arma::fvec>& slabs, std::size_t k) {
   if (slabs.size() < 2 || k == 0) return kNan;
   std::vector<std::vector<std::size_t>> sets;
-  for (const auto& g : slabs) sets.push_back(TopKIndices(g, k));
+  for (const auto& g : slabs) sets.push_back(LargestMagnitudes(g, k));
   double sum = 0.0;
   std::size_t pairs = 0;
   for (std::size_t a = 0; a < sets.size(); ++a) {

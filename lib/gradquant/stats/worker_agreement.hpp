@@ -42,7 +42,7 @@ struct SignAgreement {
 std::size_t TopKCount(std::size_t n);
 
 /** The K coordinates of largest |g_i| (ties: lower index first), sorted by index. */
-std::vector<std::size_t> TopKIndices(const arma::fvec& g, std::size_t k);
+std::vector<std::size_t> LargestMagnitudes(const arma::fvec& g, std::size_t k);
 
 /** Mean Jaccard index of the workers' Top-K sets over worker pairs; NaN if W < 2 or K = 0. */
 double TopKJaccard(const std::vector<arma::fvec>& slabs, std::size_t k);
