@@ -36,6 +36,7 @@ demo: build
 	$(GQ) info $(SAMPLE)
 	$(GQ) compress $(SAMPLE) -q dqsg:s=3 -o $(BUILD)/demo_dqsg.h5 --format table
 	$(GQ) compress $(SAMPLE) -q qsgd:s=4 -o $(BUILD)/demo_qsgd.h5 --format table
+	$(GQ) analyze $(SAMPLE) -q dqsg:s=3 -q qsgd:s=4 -q qsgd:s=7,bucket=512 --by all --format table
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -36,6 +36,7 @@ std::string Text(const Cell& c, bool full) {
   if (const auto* s = std::get_if<std::string>(&c)) return *s;
   if (const auto* i = std::get_if<std::int64_t>(&c)) return std::to_string(*i);
   if (const auto* u = std::get_if<std::uint64_t>(&c)) return std::to_string(*u);
+  if (const auto* j = std::get_if<RawJson>(&c)) return j->text;
   const double d = std::get<double>(c);
   if (std::isnan(d)) return full ? "" : "-";
   if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
@@ -72,6 +73,7 @@ std::string JsonString(const std::string& s) {
 
 std::string JsonValue(const Cell& c) {
   if (const auto* s = std::get_if<std::string>(&c)) return JsonString(*s);
+  if (const auto* j = std::get_if<RawJson>(&c)) return j->text;
   if (IsNan(c)) return "null";
   if (const auto* d = std::get_if<double>(&c); d && std::isinf(*d)) return "null";
   return Text(c, true);

@@ -22,8 +22,16 @@ enum class Format { kTable, kCsv, kJson };
 /** "table", "csv", "json" or "auto" (table on a terminal, CSV otherwise). @throws SpecError */
 Format ParseFormat(const std::string& text);
 
-/** One cell: text, integer or real (NaN prints as empty in CSV, null in JSON, "-" in tables). */
-using Cell = std::variant<std::string, std::int64_t, std::uint64_t, double>;
+/** A JSON value written verbatim in JSON (e.g. a nested array); a quoted field in CSV. */
+struct RawJson {
+  std::string text;
+};
+
+/**
+ * One cell: text, integer, real (NaN prints as empty in CSV, null in JSON, "-" in tables) or
+ * raw JSON.
+ */
+using Cell = std::variant<std::string, std::int64_t, std::uint64_t, double, RawJson>;
 
 /** A report: header lines plus rows of named columns. */
 class Report {

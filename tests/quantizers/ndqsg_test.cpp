@@ -287,8 +287,13 @@ TEST_CASE("NDQSG sends exact zeros for an all-zero nested bucket", "[ndqsg]") {
   const auto q = BuiltinRegistry().Make("ndqsg:bucket=10");
   const GroupResult r = q->DecodeGroup(q->EncodeGroup(slabs, ctx, nullptr), ctx);
   CHECK(arma::all(r.workers[1].tail(10) == 0.0f));
-  CHECK(q->ExpectedError(slabs[1], ctx).exact ==
-        BuiltinRegistry().Make("dqsg:bucket=10")->ExpectedError(slabs[1], ctx).exact);
+  const double dqsg = BuiltinRegistry().Make("dqsg:bucket=10")->ExpectedError(slabs[1], ctx).exact;
+  CHECK(q->ExpectedError(slabs[1], ctx).exact == dqsg);  // worker 0 sends DQSG
+  // A nested worker's error is the DQSG value only without overload: a lower bound.
+  const Theory nested = q->ExpectedError(slabs[1], ctx.ForWorker(1));
+  CHECK(std::isnan(nested.exact));
+  CHECK(nested.lowerBound == dqsg);
+  CHECK(std::string(nested.Kind()) == "lower_bound");
 }
 
 TEST_CASE("NDQSG nested decode stays finite when the side information is far off", "[ndqsg]") {

@@ -9,33 +9,10 @@
 #include "gradquant/io/message_store.hpp"
 #include "gradquant/io/output_file.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/stats/error_metrics.hpp"
 
 namespace gradquant {
 namespace {
-
-double SquaredDistance(const arma::fvec& a, const arma::fvec& b) {
-  double sum = 0.0;
-  for (std::size_t i = 0; i < a.n_elem; ++i) {
-    const double d = static_cast<double>(a[i]) - static_cast<double>(b[i]);
-    sum += d * d;
-  }
-  return sum;
-}
-
-double SquaredNorm(const arma::fvec& a) {
-  double sum = 0.0;
-  for (float x : a) sum += static_cast<double>(x) * x;
-  return sum;
-}
-
-// ||out - truth||^2, or for sign outputs the error of the best scalar fit c* out.
-double ErrorSq(const arma::fvec& out, const arma::fvec& truth, bool signOutput) {
-  if (!signOutput) return SquaredDistance(out, truth);
-  double dot = 0.0;
-  for (std::size_t i = 0; i < out.n_elem; ++i) dot += static_cast<double>(out[i]) * truth[i];
-  const double outSq = SquaredNorm(out), truthSq = SquaredNorm(truth);
-  return outSq > 0 ? std::max(0.0, truthSq - dot * dot / outSq) : truthSq;
-}
 
 void AddStats(SlabStats& into, const SlabStats& from) {
   for (const auto& [key, value] : from) into[key] += value;
@@ -119,7 +96,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       std::vector<double> errorSq(workers), normSq(workers);
       ParallelFor(workers, [&](std::size_t w) {
         theory[w] = quantizer.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
-        errorSq[w] = ErrorSq(decoded.workers[w], slabs[w], quantizer.SignOutput());
+        errorSq[w] = FitErrorSq(decoded.workers[w], slabs[w], quantizer.SignOutput());
         normSq[w] = SquaredNorm(slabs[w]);
       });
       for (std::size_t w = 0; w < workers; ++w) {
@@ -136,7 +113,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
       if (state) quantizer.Observe(*state, decoded, ctx);
       writer.WriteAggregate(li, ri, decoded.aggregate.memptr());
       const arma::fvec mean = MeanOf(slabs);
-      t.aggErrorSq += ErrorSq(decoded.aggregate, mean, quantizer.SignOutput());
+      t.aggErrorSq += FitErrorSq(decoded.aggregate, mean, quantizer.SignOutput());
       t.aggNormSq += SquaredNorm(mean);
       t.downlinkBits += decoded.downlinkBits;
       t.slabs += workers;

@@ -253,7 +253,11 @@ GroupResult NdqsgQuantizer::DecodeGroup(const std::vector<Message>& messages,
 }
 
 Theory NdqsgQuantizer::ExpectedError(const arma::fvec& g, const SlabContext& ctx) const {
-  return dqsg_->ExpectedError(g, ctx);
+  Theory t = dqsg_->ExpectedError(g, ctx);
+  if (IsDqsgWorker(ctx.worker, ctx.workers)) return t;
+  t.lowerBound = t.exact;
+  t.exact = std::numeric_limits<double>::quiet_NaN();
+  return t;
 }
 
 void NdqsgQuantizer::Diagnose(const std::vector<arma::fvec>& truth, const GroupResult& decoded,

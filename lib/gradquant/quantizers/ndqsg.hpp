@@ -25,9 +25,11 @@
  * the mean of the reconstructions; the downlink is that mean as float32 (32 bits/coordinate).
  *
  * **Error.** With |g_i − y_i + Δε_i| < ρΔ/2 (ε_i the DQSG rounding error) the coordinate does
- * not overload and equals the DQSG output, so ExpectedError reports the DQSG value
- * Σ_buckets bΔ²/12 as `exact`: it is exact only without overload. A measured error above it
- * is the overload. For a fixed offset d = |g_i − y_i|/Δ the overload probability is
+ * not overload and equals the DQSG output. ExpectedError reports the DQSG value
+ * Σ_buckets bΔ²/12 as `exact` for the DQSG workers and as a `lowerBound` for the nested ones:
+ * it is their error when nothing overloads, and an overloaded coordinate errs by at least
+ * (ρ − 1/2)Δ > Δ/2, more than any coordinate that does not. A measured error above it is the
+ * overload. For a fixed offset d = |g_i − y_i|/Δ the overload probability is
  * clamp(d − (ρ−1)/2, 0, 1) (§2.5); Diagnose() reports the measured `overload_frac` and this
  * prediction `overload_pred`, both over the nested workers' coordinates.
  *
@@ -91,7 +93,7 @@ class NdqsgQuantizer : public Quantizer {
    */
   GroupResult DecodeGroup(const std::vector<Message>& messages,
                           const SlabContext& ctx) const override;
-  /** DQSG's Σ bΔ²/12: exact without overload (see the file comment). */
+  /** DQSG's Σ bΔ²/12: exact for DQSG workers, a lower bound for nested ones (file comment). */
   Theory ExpectedError(const arma::fvec& g, const SlabContext& ctx) const override;
   /** Adds overload_frac, overload_pred, offset_mean and overload_err_share. */
   void Diagnose(const std::vector<arma::fvec>& truth, const GroupResult& decoded,

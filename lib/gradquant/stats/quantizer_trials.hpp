@@ -1,0 +1,44 @@
+#pragma once
+/**
+ * @file quantizer_trials.hpp
+ * R independent runs of a quantizer on one (layer, record) slab group, measured against the
+ * truth (ALGORITHMS.md §0.6): the engine of `gradquant analyze`.
+ *
+ * Trial r uses the shared seed TrialSeed(seed, r) = seed + r (mod 2^64) and its own chain of
+ * LayerState, so trial r is exactly what `gradquant compress --seed <seed + r>` computes, and
+ * trial 0 reproduces compress with the same seed bit for bit. Each trial drives the quantizer
+ * as compress does: EncodeGroup, DecodeGroup, Diagnose with the true slabs, ExpectedError per
+ * worker, then Observe (the state a record is encoded with is the one its theory and
+ * diagnostics see).
+ */
+#include <armadillo>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "gradquant/quantizers/quantizer.hpp"
+#include "gradquant/stats/quantizer_tally.hpp"
+
+namespace gradquant {
+
+/** The seed of trial @p trial: seed + trial, wrapping modulo 2^64. */
+std::uint64_t TrialSeed(std::uint64_t seed, std::size_t trial);
+
+/**
+ * One LayerState per trial for @p layer (null entries for stateless methods); keep it for the
+ * layer's records, in record order.
+ */
+std::vector<std::unique_ptr<LayerState>> NewTrialStates(const Quantizer& quantizer,
+                                                        const LayerInfo& layer, std::size_t trials);
+
+/**
+ * Runs states.size() trials on one slab group and returns its tally (one record).
+ * @param slabs the W workers' true slabs, each ctx.layer->n long.
+ * @param ctx layer, step, workers and the user's seed (ctx.state and ctx.worker are ignored).
+ * @param states one state per trial from NewTrialStates, updated by Observe.
+ * @throws FormatError if a message fails to decode; Error if a decoder returns the wrong size.
+ */
+QuantizerTally RunTrials(const Quantizer& quantizer, const std::vector<arma::fvec>& slabs,
+                         const SlabContext& ctx, std::vector<std::unique_ptr<LayerState>>& states);
+
+}  // namespace gradquant
