@@ -72,7 +72,6 @@ int RunCompress(int argc, char** argv) {
 
   LayerTotals all;
   all.name = "*";
-  all.theoryKind = totals.empty() ? "none" : totals[0].theoryKind;
   for (const auto& t : totals) all.Add(t);
   auto row = [&](const LayerTotals& t, bool whole) {
     const double coords = static_cast<double>(t.n) * static_cast<double>(t.records) *

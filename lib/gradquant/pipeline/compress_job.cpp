@@ -29,14 +29,6 @@ void FinishStats(LayerTotals& t, const std::map<std::string, std::uint64_t>& rep
 
 }  // namespace
 
-std::string CombineTheoryKinds(const std::string& a, const std::string& b) {
-  if (a == b) return a;
-  if (a == "none" || b == "none") return "none";
-  if (a == "exact") return b;  // exact parts keep the other part's kind
-  if (b == "exact") return a;
-  return "none";  // an upper bound summed with a lower bound bounds nothing
-}
-
 void LayerTotals::Add(const LayerTotals& o) {
   n += o.n;
   slabs += o.slabs;
@@ -104,8 +96,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
         t.bits += encoded[w].bits;
         t.errorSq += errorSq[w];
         t.normSq += normSq[w];
-        t.theoryKind = t.slabs == 0 && w == 0 ? theory[w].Kind()
-                                              : CombineTheoryKinds(t.theoryKind, theory[w].Kind());
+        t.theoryKind = CombineTheoryKinds(t.theoryKind, theory[w].Kind());
         if (!std::isnan(theory[w].Value())) t.theorySq += theory[w].Value();
       }
       // The state moves on only after everything about this record used the state it was

@@ -28,7 +28,7 @@ struct LayerTotals {
   double errorSq = 0;               ///< sum ||Q(g_w) - g_w||^2
   double normSq = 0;                ///< sum ||g_w||^2
   double theorySq = 0;              ///< sum of the theory value (exact, else bound)
-  std::string theoryKind = "none";  ///< exact | bound | lower_bound | none, see CombineTheoryKinds
+  std::string theoryKind;  ///< exact | bound | lower_bound | none ("" before any slab)
   double aggErrorSq = 0;            ///< sum ||aggregate - mean_w g_w||^2
   double aggNormSq = 0;             ///< sum ||mean_w g_w||^2
   SlabStats stats;                  ///< method numbers, mean over records
@@ -36,12 +36,6 @@ struct LayerTotals {
   /** Adds another layer's totals (for the whole-model row). */
   void Add(const LayerTotals& other);
 };
-
-/**
- * The kind of a sum of theory values of kinds @p a and @p b (exact, bound, lower_bound, none):
- * exact + X is X; an upper bound plus a lower bound, or anything plus none, is none.
- */
-std::string CombineTheoryKinds(const std::string& a, const std::string& b);
 
 /** Called after each (layer, record): done and total counts. */
 using Progress = std::function<void(std::size_t done, std::size_t total)>;

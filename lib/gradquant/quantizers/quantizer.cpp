@@ -10,6 +10,14 @@ const char* Theory::Kind() const {
   return std::isnan(lowerBound) ? "none" : "lower_bound";
 }
 
+std::string CombineTheoryKinds(const std::string& a, const std::string& b) {
+  if (a.empty() || a == b) return b;
+  if (a == "none" || b == "none") return "none";
+  if (a == "exact") return b;  // exact parts keep the other part's kind
+  if (b == "exact") return a;
+  return "none";  // an upper bound summed with a lower bound bounds nothing
+}
+
 std::vector<Message> Quantizer::EncodeGroup(const std::vector<arma::fvec>& slabs,
                                             const SlabContext& ctx, SlabStats* stats) const {
   std::vector<Message> out(slabs.size());

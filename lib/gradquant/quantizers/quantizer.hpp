@@ -85,6 +85,13 @@ struct Theory {
   const char* Kind() const;
 };
 
+/**
+ * The kind of a sum of theory values of kinds @p a and @p b (exact, bound, lower_bound, none):
+ * exact + X is X; an upper bound plus a lower bound, or anything plus none, is none. An empty
+ * @p a (nothing summed yet) gives @p b.
+ */
+std::string CombineTheoryKinds(const std::string& a, const std::string& b);
+
 /** A gradient quantizer; see the file comment for the contract. */
 class Quantizer {
  public:

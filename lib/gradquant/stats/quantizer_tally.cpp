@@ -1,5 +1,7 @@
 #include "gradquant/stats/quantizer_tally.hpp"
 
+#include "gradquant/quantizers/quantizer.hpp"
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -35,8 +37,7 @@ void QuantizerTally::Merge(const QuantizerTally& o, bool acrossLayers) {
   aggErrorSq += o.aggErrorSq;
   theorySq += o.theorySq;
   boundSq += o.boundSq;
-  hasTheory = hasTheory && o.hasTheory;
-  theoryExact = theoryExact && o.theoryExact;
+  theoryKind = CombineTheoryKinds(theoryKind, o.theoryKind);
   hasBound = hasBound && o.hasBound;
   biasSq += o.biasSq;
   cosineSum += o.cosineSum;
@@ -64,8 +65,8 @@ QuantizerRow QuantizerTally::Finish() const {
   const MeanCi ci = normSq > 0 ? MeanWithCi(perTrial) : MeanCi{kNan, kNan};
   row.nmse = ci.mean;
   row.nmseCi = ci.halfWidth;
-  row.theoryKind = !hasTheory ? "none" : (theoryExact ? "exact" : "bound");
-  row.nmseTheory = hasTheory ? Ratio(theorySq, normSq) : kNan;
+  row.theoryKind = theoryKind.empty() ? "none" : theoryKind;
+  row.nmseTheory = row.theoryKind != "none" ? Ratio(theorySq, normSq) : kNan;
   row.nmseOverTheory = Ratio(row.nmse, row.nmseTheory);
   row.nmseBound = hasBound ? Ratio(boundSq, normSq) : kNan;
   row.bias = Ratio(biasSq, normSq);

@@ -57,7 +57,8 @@ struct QuantizerTally {
   double aggErrorSq = 0;             ///< Σ over trials and records
   double theorySq = 0;  ///< Σ of Theory::Value() (mean over trials for stateful methods)
   double boundSq = 0;   ///< Σ of Theory::bound
-  bool hasTheory = true, theoryExact = true, hasBound = true;
+  std::string theoryKind;  ///< CombineTheoryKinds over every slab ("" before any)
+  bool hasBound = true;
   double biasSq = 0;                       ///< Σ over records, workers of ||mean_r Q_r − g_w||²
   double cosineSum = 0, cosineWeight = 0;  ///< n-weighted
   std::map<std::string, std::pair<double, double>> stats;  ///< key -> (Σ n·value, Σ n)

@@ -27,8 +27,7 @@ void AddTheory(const Quantizer& q, const std::vector<arma::fvec>& slabs, const S
                double weight, QuantizerTally& t) {
   for (std::size_t w = 0; w < slabs.size(); ++w) {
     const Theory theory = q.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
-    t.hasTheory = t.hasTheory && !std::isnan(theory.Value());
-    t.theoryExact = t.theoryExact && !std::isnan(theory.exact);
+    t.theoryKind = CombineTheoryKinds(t.theoryKind, theory.Kind());
     t.hasBound = t.hasBound && !std::isnan(theory.bound);
     if (!std::isnan(theory.Value())) t.theorySq += weight * theory.Value();
     if (!std::isnan(theory.bound)) t.boundSq += weight * theory.bound;
