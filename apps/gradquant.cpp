@@ -40,7 +40,8 @@ int Dispatch(const std::string& command, int argc, char** argv) {
   if (command == "list") return RunList(argc, argv);
   if (command == "compress") return RunCompress(argc, argv);
   if (command == "decompress") return RunDecompress(argc, argv);
-  throw gradquant::SpecError("unknown command '" + command + "'");
+  std::cerr << "gradquant: error: unknown command '" << command << "' (see 'gradquant --help')\n";
+  return kExitUsage;
 }
 
 }  // namespace
@@ -48,9 +49,13 @@ int Dispatch(const std::string& command, int argc, char** argv) {
 int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+  if (argc < 2) {
+    std::cerr << kUsage;  // a usage error: stderr, exit 1
+    return kExitUsage;
+  }
+  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     std::cout << kUsage;
-    return argc < 2 ? kExitUsage : kExitOk;
+    return kExitOk;
   }
   if (std::strcmp(argv[1], "--version") == 0) {
     std::cout << "gradquant " << gradquant::kVersion << '\n';
