@@ -179,6 +179,32 @@ void WriteU64(const std::string& path, const std::string& dataset,
   ds.write(values.data(), H5::PredType::NATIVE_UINT64);
 }
 
+void WriteI64(const std::string& path, const std::string& dataset,
+              const std::vector<std::int64_t>& values) {
+  H5::H5File file(path, H5F_ACC_RDWR);
+  H5::DataSet ds = file.openDataSet(dataset);
+  ds.write(values.data(), H5::PredType::NATIVE_INT64);
+}
+
+void ReplaceIntAttr(const std::string& path, const std::string& object, const std::string& name,
+                    std::int64_t value, bool unsignedType) {
+  H5::H5File file(path, H5F_ACC_RDWR);
+  H5::Group g = file.openGroup(object);
+  if (g.attrExists(name)) g.removeAttr(name);
+  H5::Attribute a =
+      g.createAttribute(name, unsignedType ? H5::PredType::STD_U64LE : H5::PredType::STD_I64LE,
+                        H5::DataSpace(H5S_SCALAR));
+  a.write(H5::PredType::NATIVE_INT64, &value);
+}
+
+void ReplaceStringAttr(const std::string& path, const std::string& object, const std::string& name,
+                       const std::string& value) {
+  H5::H5File file(path, H5F_ACC_RDWR);
+  H5::Group g = file.openGroup(object);
+  if (g.attrExists(name)) g.removeAttr(name);
+  StringAttr(g, name, value);
+}
+
 std::vector<std::string> Members(const std::string& path, const std::string& group) {
   H5::H5File file(path, H5F_ACC_RDONLY);
   H5::Group g = file.openGroup(group);

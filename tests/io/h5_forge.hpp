@@ -66,6 +66,18 @@ void WriteBytes(const std::string& path, const std::string& dataset,
 void WriteU64(const std::string& path, const std::string& dataset,
               const std::vector<std::uint64_t>& values);
 
+/** Overwrites a whole int64 dataset of unchanged extent. */
+void WriteI64(const std::string& path, const std::string& dataset,
+              const std::vector<std::int64_t>& values);
+
+/** Replaces attribute @p name of @p object by a scalar (u)int64. */
+void ReplaceIntAttr(const std::string& path, const std::string& object, const std::string& name,
+                    std::int64_t value, bool unsignedType = false);
+
+/** Replaces attribute @p name of @p object by a scalar variable-length string. */
+void ReplaceStringAttr(const std::string& path, const std::string& object, const std::string& name,
+                       const std::string& value);
+
 /** Names of the members of a group. */
 std::vector<std::string> Members(const std::string& path, const std::string& group);
 

@@ -63,6 +63,7 @@ void LayerTotals::Add(const LayerTotals& o) {
   theorySq += o.theorySq;
   aggErrorSq += o.aggErrorSq;
   aggNormSq += o.aggNormSq;
+  nonfinite += o.nonfinite;
   if (theoryKind != o.theoryKind) theoryKind = (theoryKind == "none" || o.theoryKind == "none")
                                                    ? "none" : "bound";
 }
@@ -77,7 +78,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
 
   OutputFile out(options.outPath);
   DumpWriter writer(out, steps, workers, layers, options.attributes, /*withAggregate=*/true);
-  MessageWriter messages(out, steps.size(), workers, layers, quantizer.Spec(), options.seed);
+  MessageWriter messages(out, steps, workers, layers, quantizer.Spec(), options.seed);
 
   std::vector<LayerTotals> totals;
   const std::size_t units = layers.size() * steps.size();
@@ -92,7 +93,9 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     for (std::size_t ri = 0; ri < steps.size(); ++ri) {
       std::vector<arma::fvec> slabs(workers);
       for (std::size_t w = 0; w < workers; ++w) {
-        slabs[w] = dump.ReadSlab(selection.layers[li], selection.records[ri], w);
+        std::uint64_t zeroed = 0;
+        slabs[w] = dump.ReadSlab(selection.layers[li], selection.records[ri], w, &zeroed);
+        t.nonfinite += zeroed;
       }
       SlabContext ctx;
       ctx.layer = &layer;
@@ -131,12 +134,18 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     FinishStats(t);
     totals.push_back(t);
   }
+  RootAttributes counts;
+  counts.strings["nonfinite"] = NonfiniteName(dump.Nonfinite());
+  counts.unsignedIntegers["nonfinite_zeroed"] = 0;
+  for (const auto& t : totals) counts.unsignedIntegers["nonfinite_zeroed"] += t.nonfinite;
+  writer.AddAttributes(counts);
+  if (options.beforeCommit) options.beforeCommit(totals);
   out.Commit();
   return totals;
 }
 
 std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::string& outPath,
-                                       const Progress& progress) {
+                                       const Progress& progress, const BeforeCommit& beforeCommit) {
   const MessageReader reader(inPath);
   const auto quantizer = BuiltinRegistry().Make(reader.Spec());
   const std::size_t workers = reader.Workers();
@@ -180,6 +189,7 @@ std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::str
     }
     totals.push_back(t);
   }
+  if (beforeCommit) beforeCommit(totals);
   out.Commit();
   return totals;
 }
