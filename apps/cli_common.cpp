@@ -1,5 +1,6 @@
 #include "cli_common.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,6 +26,40 @@ void AddDumpOptions(cxxopts::Options& options) {
                  "2:6 [default: all]",
       cxxopts::value<std::string>()->default_value(""));
   AddFormatOption(options);
+}
+
+void AddNonfiniteOption(cxxopts::Options& options) {
+  options.add_options()("nonfinite",
+                        "NaN/Inf in a gradient: reject (error naming file, layer, record, worker, "
+                        "index) or zero (replace by 0, count in the report and the output) "
+                        "[default: reject]",
+                        cxxopts::value<std::string>()->default_value("reject"));
+}
+
+NonfinitePolicy NonfiniteOf(const cxxopts::ParseResult& args) {
+  const std::string text = args["nonfinite"].as<std::string>();
+  if (text == "reject") return NonfinitePolicy::kReject;
+  if (text == "zero") return NonfinitePolicy::kZero;
+  throw SpecError("--nonfinite " + text + ": expected reject or zero");
+}
+
+void WarnNonfinite(const Dump& dump) {
+  const NonfiniteCount zeroed = dump.Zeroed();
+  if (zeroed.count == 0) return;
+  std::cerr << "gradquant: warning: zeroed " << zeroed.count << " NaN/Inf gradient value"
+            << (zeroed.count == 1 ? "" : "s") << " (--nonfinite zero), the first at "
+            << zeroed.first << '\n';
+}
+
+void CheckOutputIsNotInput(const std::string& output, const std::vector<std::string>& inputs) {
+  struct stat out {};
+  if (stat(output.c_str(), &out) != 0) return;  // a new file cannot be an input
+  for (const auto& input : inputs) {
+    struct stat in {};
+    if (stat(input.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+      throw SpecError("-o " + output + ": is also an input; refusing to replace it");
+    }
+  }
 }
 
 bool Parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResult* result) {

@@ -29,6 +29,21 @@ void AddDumpOptions(cxxopts::Options& options);
 /** Adds --format only. */
 void AddFormatOption(cxxopts::Options& options);
 
+/** Adds --nonfinite reject|zero, for subcommands that read gradient dumps. */
+void AddNonfiniteOption(cxxopts::Options& options);
+
+/** The --nonfinite value. @throws SpecError */
+NonfinitePolicy NonfiniteOf(const cxxopts::ParseResult& args);
+
+/** One stderr warning line if @p dump zeroed NaN/Inf values (--nonfinite zero). */
+void WarnNonfinite(const Dump& dump);
+
+/**
+ * Refuses an output path that is also one of @p inputs (same file), so a run can never
+ * replace its own input. @throws SpecError
+ */
+void CheckOutputIsNotInput(const std::string& output, const std::vector<std::string>& inputs);
+
 /**
  * Parses @p argv (argv[0] is the subcommand) and prints help to stdout when asked.
  * @return false when help was printed (the caller returns kExitOk).

@@ -25,6 +25,52 @@ std::set<std::string> ExtraStatKeys(const std::vector<LayerTotals>& totals) {
   return keys;
 }
 
+// One row per layer and a whole-model row "*"; the columns are documented in the README.
+void PrintReport(const std::vector<LayerTotals>& totals, const Quantizer& q, const Dump& dump,
+                 const CompressOptions& opts, const std::vector<std::string>& inputs,
+                 Format format) {
+  const auto extra = ExtraStatKeys(totals);
+  std::vector<std::string> columns = {"quantizer", "seed", "layer", "n", "records", "workers",
+                                      "bits", "bits_per_coord", "bits_entropy_per_coord",
+                                      "ratio", "nmse", "nmse_theory", "theory_kind", "agg_nmse",
+                                      "downlink_bits", "nonfinite"};
+  columns.insert(columns.end(), extra.begin(), extra.end());
+  Report report(columns);
+  AddStandardMeta(report, "compress");
+  report.Meta("quantizer", q.Spec());
+  report.Meta("seed", std::to_string(opts.seed));
+  report.Meta("inputs", Join(inputs));
+  report.Meta("nonfinite", NonfiniteName(dump.Nonfinite()));
+  report.Meta("output", opts.outPath);
+
+  LayerTotals all;
+  all.name = "*";
+  for (const auto& t : totals) all.Add(t);
+  auto row = [&](const LayerTotals& t, bool whole) {
+    const double coords = static_cast<double>(t.n) * static_cast<double>(t.records) *
+                          static_cast<double>(dump.Workers());
+    auto entropy = t.stats.find("bits_entropy");
+    double entropyPerCoord = std::nan("");
+    if (!whole && entropy != t.stats.end()) entropyPerCoord = Ratio(entropy->second, static_cast<double>(t.n));
+    std::vector<Cell> cells = {q.Spec(), opts.seed, t.name, t.n, t.records,
+                               std::uint64_t{dump.Workers()}, t.bits,
+                               Ratio(static_cast<double>(t.bits), coords), entropyPerCoord,
+                               Ratio(32.0 * coords, static_cast<double>(t.bits)),
+                               Ratio(t.errorSq, t.normSq),
+                               t.theoryKind == "none" ? std::nan("") : Ratio(t.theorySq, t.normSq),
+                               t.theoryKind, Ratio(t.aggErrorSq, t.aggNormSq), t.downlinkBits,
+                               t.nonfinite};
+    for (const auto& key : extra) {
+      const auto it = t.stats.find(key);
+      cells.push_back(whole || it == t.stats.end() ? std::nan("") : it->second);
+    }
+    report.Row(cells);
+  };
+  for (const auto& t : totals) row(t, false);
+  if (totals.size() > 1) row(all, true);
+  report.Print(std::cout, format);
+}
+
 }  // namespace
 
 int RunCompress(int argc, char** argv) {
@@ -38,6 +84,7 @@ int RunCompress(int argc, char** argv) {
                                      cxxopts::value<std::string>())(
       "seed", "shared random seed [default: 0]", cxxopts::value<std::uint64_t>()->default_value("0"));
   AddDumpOptions(options);
+  AddNonfiniteOption(options);
   options.parse_positional({"inputs"});
   cxxopts::ParseResult args;
   if (!Parse(options, argc, argv, &args)) return kExitOk;
@@ -45,8 +92,10 @@ int RunCompress(int argc, char** argv) {
   if (!args.count("output")) throw SpecError("compress needs -o OUT.h5");
   const auto inputs = Inputs(args, "dump file");
   const Format format = FormatOf(args);
+  const NonfinitePolicy nonfinite = NonfiniteOf(args);
   const auto quantizer = BuiltinRegistry().Make(args["quantizer"].as<std::string>());
-  const Dump dump = Dump::Open(inputs);
+  CheckOutputIsNotInput(args["output"].as<std::string>(), inputs);
+  const Dump dump = Dump::Open(inputs, nonfinite);
   const Selection sel = SelectFrom(dump, args);
 
   CompressOptions opts;
@@ -55,46 +104,12 @@ int RunCompress(int argc, char** argv) {
   opts.attributes.strings["source"] = Join(inputs);
   opts.attributes.strings["gradquant_tool_version"] = kVersion;
   opts.progress = ProgressLine("compress");
-  const auto totals = gradquant::RunCompress(dump, *quantizer, sel, opts);
-
-  const auto extra = ExtraStatKeys(totals);
-  std::vector<std::string> columns = {"quantizer", "seed", "layer", "n", "records", "workers",
-                                      "bits", "bits_per_coord", "bits_entropy_per_coord",
-                                      "ratio", "nmse", "nmse_theory", "theory_kind", "agg_nmse",
-                                      "downlink_bits"};
-  columns.insert(columns.end(), extra.begin(), extra.end());
-  Report report(columns);
-  AddStandardMeta(report, "compress");
-  report.Meta("quantizer", quantizer->Spec());
-  report.Meta("seed", std::to_string(opts.seed));
-  report.Meta("inputs", Join(inputs));
-  report.Meta("output", opts.outPath);
-
-  LayerTotals all;
-  all.name = "*";
-  for (const auto& t : totals) all.Add(t);
-  auto row = [&](const LayerTotals& t, bool whole) {
-    const double coords = static_cast<double>(t.n) * static_cast<double>(t.records) *
-                          static_cast<double>(dump.Workers());
-    auto entropy = t.stats.find("bits_entropy");
-    double entropyPerCoord = std::nan("");
-    if (!whole && entropy != t.stats.end()) entropyPerCoord = Ratio(entropy->second, static_cast<double>(t.n));
-    std::vector<Cell> cells = {quantizer->Spec(), opts.seed, t.name, t.n, t.records,
-                               std::uint64_t{dump.Workers()}, t.bits,
-                               Ratio(static_cast<double>(t.bits), coords), entropyPerCoord,
-                               Ratio(32.0 * coords, static_cast<double>(t.bits)),
-                               Ratio(t.errorSq, t.normSq),
-                               t.theoryKind == "none" ? std::nan("") : Ratio(t.theorySq, t.normSq),
-                               t.theoryKind, Ratio(t.aggErrorSq, t.aggNormSq), t.downlinkBits};
-    for (const auto& key : extra) {
-      const auto it = t.stats.find(key);
-      cells.push_back(whole || it == t.stats.end() ? std::nan("") : it->second);
-    }
-    report.Row(cells);
+  // The report is printed before the output is committed: if stdout fails, nothing is left.
+  opts.beforeCommit = [&](const std::vector<LayerTotals>& totals) {
+    WarnNonfinite(dump);
+    PrintReport(totals, *quantizer, dump, opts, inputs, format);
   };
-  for (const auto& t : totals) row(t, false);
-  if (totals.size() > 1) row(all, true);
-  report.Print(std::cout, format);
+  gradquant::RunCompress(dump, *quantizer, sel, opts);
   return kExitOk;
 }
 

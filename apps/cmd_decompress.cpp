@@ -23,17 +23,21 @@ int RunDecompress(int argc, char** argv) {
   if (!args.count("output")) throw SpecError("decompress needs -o RECON.h5");
   const Format format = FormatOf(args);
   const std::string out = args["output"].as<std::string>();
-  const auto totals = gradquant::RunDecompress(inputs[0], out, ProgressLine("decompress"));
-
-  Report report({"layer", "n", "records", "bits", "bits_per_coord", "downlink_bits"});
-  AddStandardMeta(report, "decompress");
-  report.Meta("inputs", inputs[0]);
-  report.Meta("output", out);
-  for (const auto& t : totals) {
-    const double coords = static_cast<double>(t.n) * static_cast<double>(t.slabs);
-    report.Row({t.name, t.n, t.records, t.bits, static_cast<double>(t.bits) / coords, t.downlinkBits});
-  }
-  report.Print(std::cout, format);
+  CheckOutputIsNotInput(out, inputs);
+  // The report is printed before the output is committed: if stdout fails, nothing is left.
+  auto print = [&](const std::vector<LayerTotals>& totals) {
+    Report report({"layer", "n", "records", "bits", "bits_per_coord", "downlink_bits"});
+    AddStandardMeta(report, "decompress");
+    report.Meta("inputs", inputs[0]);
+    report.Meta("output", out);
+    for (const auto& t : totals) {
+      const double coords = static_cast<double>(t.n) * static_cast<double>(t.slabs);
+      report.Row({t.name, t.n, t.records, t.bits, static_cast<double>(t.bits) / coords,
+                  t.downlinkBits});
+    }
+    report.Print(std::cout, format);
+  };
+  gradquant::RunDecompress(inputs[0], out, ProgressLine("decompress"), print);
   return kExitOk;
 }
 

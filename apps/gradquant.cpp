@@ -1,6 +1,7 @@
 // gradquant: dispatch on the subcommand, the one top-level catch, exit codes, signals.
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -30,12 +31,16 @@ constexpr const char* kUsage =
     "              gradient statistics (tails, fits, correlation across workers)\n"
     "\n"
     "exit codes: 0 ok, 1 usage or spec error, 2 input/output file error, 3 corrupt message,\n"
-    "            4 other error; 130/143 interrupted by SIGINT/SIGTERM (no output left behind)\n";
+    "            4 other error; 128+N killed by signal N (130 SIGINT, 143 SIGTERM; no output\n"
+    "            left behind)\n";
 
+// Removes the outputs being written and exits 128 + sig; only async-signal-safe calls.
 void OnSignal(int sig) {
   gradquant::RemovePendingOutputs();
-  const char msg[] = "gradquant: interrupted, no output written\n";
-  (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+  const char* msg = "gradquant: interrupted, no output written\n";
+  if (sig == SIGTERM) msg = "gradquant: terminated, no output written\n";
+  if (sig == SIGHUP) msg = "gradquant: hangup, no output written\n";
+  if (sig != SIGPIPE) (void)!write(STDERR_FILENO, msg, std::strlen(msg));  // a closed pipe: quiet
   _exit(128 + sig);
 }
 
@@ -46,26 +51,37 @@ int Dispatch(const std::string& command, int argc, char** argv) {
   if (command == "decompress") return RunDecompress(argc, argv);
   if (command == "bench") return RunBench(argc, argv);
   if (command == "analyze") return RunAnalyze(argc, argv);
-  throw gradquant::SpecError("unknown command '" + command + "'");
+  std::cerr << "gradquant: error: unknown command '" << command << "' (see 'gradquant --help')\n";
+  return kExitUsage;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   gradquant::PinBlasThreads();
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    std::cout << kUsage;
-    return argc < 2 ? kExitUsage : kExitOk;
-  }
-  if (std::strcmp(argv[1], "--version") == 0) {
-    std::cout << "gradquant " << gradquant::kVersion << '\n';
-    return kExitOk;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) std::signal(sig, OnSignal);
+  if (argc < 2) {
+    std::cerr << kUsage;  // a usage error: stderr, exit 1
+    return kExitUsage;
   }
   const std::string command = argv[1];
   try {
-    return Dispatch(command, argc - 1, argv + 1);
+    int code = kExitOk;
+    if (command == "--help" || command == "-h") {
+      std::cout << kUsage;
+    } else if (command == "--version") {
+      std::cout << "gradquant " << gradquant::kVersion << '\n';
+    } else {
+      code = Dispatch(command, argc - 1, argv + 1);
+    }
+    // Output not checked by a report (help, `list --format table`) is checked here.
+    errno = 0;
+    std::cout.flush();
+    if (!std::cout) {
+      throw gradquant::IoError(std::string("stdout: write failed (") +
+                               (errno ? std::strerror(errno) : "stream error") + ")");
+    }
+    return code;
   } catch (const cxxopts::exceptions::exception& e) {
     std::cerr << "gradquant: error: " << e.what() << " (see 'gradquant " << command << " --help')\n";
     return kExitUsage;

@@ -6,7 +6,10 @@ namespace gradquant {
 /** Version of this build, echoed in every report. */
 inline constexpr const char* kVersion = GRADQUANT_VERSION;
 
-/** Version of the stored-message layout in compressed files; bumped on any wire change. */
-inline constexpr int kMessageFormatVersion = 1;
+/**
+ * Version of the stored-message layout in compressed files; bumped on any wire change.
+ * 2: checksums bind each message to its spec, seed, layer, step and worker (message_store.hpp).
+ */
+inline constexpr int kMessageFormatVersion = 2;
 
 }  // namespace gradquant

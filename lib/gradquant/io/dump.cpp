@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <stdexcept>
 
 #include "gradquant/core/error.hpp"
 #include "gradquant/io/h5_detail.hpp"
@@ -127,7 +128,12 @@ OpenFile OpenOne(const std::string& path, std::vector<std::int64_t>* steps,
   CheckPathIsFile(path);
   OpenFile f;
   f.info.path = path;
-  Guard(path, "file", [&] { f.h5.openFile(path, H5F_ACC_RDONLY); });
+  try {
+    f.h5.openFile(path, H5F_ACC_RDONLY);
+  } catch (const H5::Exception& e) {
+    throw IoError(path + ": cannot be opened, a truncated or damaged HDF5 file (" +
+                  detail::Hdf5Reason(e) + ")");
+  }
   Guard(path, "root attributes", [&] {
     if (!f.h5.attrExists("gradquant_format")) Bad(path, "/", "has no attribute 'gradquant_format'");
     const std::string format = detail::ReadStringAttr(f.h5, "gradquant_format");
@@ -191,18 +197,25 @@ struct Dump::Impl {
   std::vector<std::int64_t> steps;
   std::vector<LayerInfo> layers;
   std::size_t workers = 0;
+  NonfinitePolicy nonfinite = NonfinitePolicy::kReject;
   mutable std::mutex mutex;  // the HDF5 C++ objects are not safe to share between threads
+  mutable NonfiniteCount zeroed;  // guarded by mutex
 };
+
+const char* NonfiniteName(NonfinitePolicy policy) {
+  return policy == NonfinitePolicy::kZero ? "zero" : "reject";
+}
 
 Dump::Dump(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Dump::Dump(Dump&&) noexcept = default;
 Dump& Dump::operator=(Dump&&) noexcept = default;
 Dump::~Dump() = default;
 
-Dump Dump::Open(const std::vector<std::string>& paths) {
+Dump Dump::Open(const std::vector<std::string>& paths, NonfinitePolicy nonfinite) {
   if (paths.empty()) throw IoError("no dump file given");
   detail::QuietHdf5();
   auto impl = std::make_unique<Impl>();
+  impl->nonfinite = nonfinite;
   for (const auto& path : paths) {
     OpenFile f = OpenOne(path, &impl->steps, &impl->layers);
     f.info.firstWorker = impl->workers;
@@ -217,29 +230,50 @@ const std::vector<std::int64_t>& Dump::Steps() const { return impl_->steps; }
 std::size_t Dump::Workers() const { return impl_->workers; }
 const std::vector<LayerInfo>& Dump::Layers() const { return impl_->layers; }
 const std::vector<DumpFile>& Dump::Files() const { return impl_->infos; }
+NonfinitePolicy Dump::Nonfinite() const { return impl_->nonfinite; }
 
-arma::fvec Dump::ReadSlab(std::size_t layer, std::size_t record, std::size_t worker) const {
+NonfiniteCount Dump::Zeroed() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->zeroed;
+}
+
+arma::fvec Dump::ReadSlab(std::size_t layer, std::size_t record, std::size_t worker,
+                          std::uint64_t* zeroed) const {
   const LayerInfo& info = impl_->layers.at(layer);
+  if (record >= impl_->steps.size() || worker >= impl_->workers) {
+    throw std::out_of_range("Dump::ReadSlab: record or worker out of range");
+  }
   std::size_t f = 0;
   while (worker >= impl_->files[f].info.firstWorker + impl_->files[f].info.workers) ++f;
   const OpenFile& file = impl_->files[f];
   const std::size_t local = worker - file.info.firstWorker;
   const std::string object = "/gradients/" + info.name;
   arma::fvec out(info.n);
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    Guard(file.info.path, object, [&] {
-      detail::ReadBlock(file.layers[layer], H5::PredType::NATIVE_FLOAT, out.memptr(),
-                        {record, local, 0}, {1, 1, info.n});
-    });
-  }
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  Guard(file.info.path, object, [&] {
+    detail::ReadBlock(file.layers[layer], H5::PredType::NATIVE_FLOAT, out.memptr(),
+                      {record, local, 0}, {1, 1, info.n});
+  });
+  std::uint64_t count = 0;
   for (std::size_t i = 0; i < out.n_elem; ++i) {
-    if (!std::isfinite(out[i])) {
-      Bad(file.info.path, object, "has " + std::string(std::isnan(out[i]) ? "NaN" : "Inf") +
-                                      " at record " + std::to_string(record) + ", worker " +
-                                      std::to_string(local) + ", index " + std::to_string(i));
+    if (std::isfinite(out[i])) continue;
+    const char* kind = std::isnan(out[i]) ? "NaN" : "Inf";
+    auto where = [&] {
+      return "record " + std::to_string(record) + ", worker " + std::to_string(local) +
+             ", index " + std::to_string(i);
+    };
+    if (impl_->nonfinite == NonfinitePolicy::kReject) {
+      Bad(file.info.path, object,
+          std::string("has ") + kind + " at " + where() + " (--nonfinite zero replaces such values by 0)");
     }
+    if (impl_->zeroed.count + count == 0) {
+      impl_->zeroed.first = file.info.path + ": " + object + " " + where() + " (" + kind + ")";
+    }
+    out[i] = 0.0f;
+    ++count;
   }
+  impl_->zeroed.count += count;
+  if (zeroed) *zeroed = count;
   return out;
 }
 

@@ -17,6 +17,21 @@
 
 namespace gradquant {
 
+/** What ReadSlab does with a NaN or Inf gradient value (`--nonfinite`). */
+enum class NonfinitePolicy {
+  kReject,  ///< throw IoError naming file, layer, record, worker and index (the default)
+  kZero,    ///< replace the value by 0 and count it (see Dump::Zeroed)
+};
+
+/** "reject" or "zero". */
+const char* NonfiniteName(NonfinitePolicy policy);
+
+/** Values zeroed under NonfinitePolicy::kZero, and where the first one was. */
+struct NonfiniteCount {
+  std::uint64_t count = 0;
+  std::string first;  ///< e.g. "g.h5: /gradients/fc1.weight record 2, worker 1, index 5 (NaN)"
+};
+
 /** One input file of a dump. */
 struct DumpFile {
   std::string path;
@@ -30,9 +45,11 @@ class Dump {
  public:
   /**
    * Opens and validates @p paths as one dump.
+   * @param nonfinite what ReadSlab does with NaN and Inf values.
    * @throws IoError naming the file, object and problem for anything that breaks the format.
    */
-  static Dump Open(const std::vector<std::string>& paths);
+  static Dump Open(const std::vector<std::string>& paths,
+                   NonfinitePolicy nonfinite = NonfinitePolicy::kReject);
 
   Dump(Dump&&) noexcept;
   Dump& operator=(Dump&&) noexcept;
@@ -51,10 +68,18 @@ class Dump {
 
   /**
    * Reads the slab of layer @p layer (position in Layers()), record @p record, global worker
-   * @p worker, converted to float32.
-   * @throws IoError on a read failure or a NaN/Inf value (naming layer, record, worker, index).
+   * @p worker, converted to float32. NaN and Inf values are rejected or zeroed per the policy.
+   * @param zeroed if not null, receives the number of values zeroed in this slab.
+   * @throws IoError on a read failure or, under kReject, a NaN/Inf value (naming the file,
+   *         layer, record, worker and index).
    */
-  arma::fvec ReadSlab(std::size_t layer, std::size_t record, std::size_t worker) const;
+  arma::fvec ReadSlab(std::size_t layer, std::size_t record, std::size_t worker,
+                      std::uint64_t* zeroed = nullptr) const;
+
+  /** The policy given to Open. */
+  NonfinitePolicy Nonfinite() const;
+  /** Values zeroed by every ReadSlab so far (always 0 under kReject). */
+  NonfiniteCount Zeroed() const;
 
  private:
   struct Impl;

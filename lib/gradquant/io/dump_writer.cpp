@@ -18,9 +18,9 @@ DumpWriter::DumpWriter(OutputFile& file, const std::vector<std::int64_t>& steps,
     detail::WriteStringAttr(h5, "gradquant_format", "gradients");
     detail::WriteIntAttr(h5, "gradquant_version", 1);
     detail::WriteIntAttr(h5, "workers", static_cast<std::int64_t>(workers));
-    for (const auto& [k, v] : attrs.strings) detail::WriteStringAttr(h5, k, v);
-    for (const auto& [k, v] : attrs.integers) detail::WriteIntAttr(h5, k, v);
-    for (const auto& [k, v] : attrs.unsignedIntegers) detail::WriteUintAttr(h5, k, v);
+  });
+  AddAttributes(attrs);
+  Guard(file.Path(), "dump layout", [&] {
     const hsize_t s = steps.size();
     H5::DataSet stepsDs = h5.createDataSet("steps", H5::PredType::STD_I64LE, H5::DataSpace(1, &s));
     stepsDs.write(steps.data(), H5::PredType::NATIVE_INT64);
@@ -40,6 +40,15 @@ DumpWriter::DumpWriter(OutputFile& file, const std::vector<std::int64_t>& steps,
         detail::CreateDataset(agg, l.name, H5::PredType::IEEE_F32LE, {s, l.n}, {1, chunk});
       }
     }
+  });
+}
+
+void DumpWriter::AddAttributes(const RootAttributes& attrs) {
+  H5::H5File& h5 = file_.impl().h5;
+  Guard(file_.Path(), "/ attributes", [&] {
+    for (const auto& [k, v] : attrs.strings) detail::WriteStringAttr(h5, k, v);
+    for (const auto& [k, v] : attrs.integers) detail::WriteIntAttr(h5, k, v);
+    for (const auto& [k, v] : attrs.unsignedIntegers) detail::WriteUintAttr(h5, k, v);
   });
 }
 

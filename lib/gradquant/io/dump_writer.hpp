@@ -40,6 +40,9 @@ class DumpWriter {
   /** Writes the server aggregate of one (record, layer) (n floats). @throws IoError */
   void WriteAggregate(std::size_t layer, std::size_t record, const float* values);
 
+  /** Adds root attributes known only at the end (counts); names must be new. @throws IoError */
+  void AddAttributes(const RootAttributes& attrs);
+
  private:
   OutputFile& file_;
   std::vector<LayerInfo> layers_;

@@ -16,12 +16,26 @@ void Bad(const std::string& file, const std::string& object, const std::string& 
   throw IoError(file + ": " + object + " " + problem);
 }
 
+std::string Hdf5Reason(const H5::Exception& e) {
+  // The innermost entry of HDF5's error stack names the cause ("truncated file: eof = ...");
+  // the exception only carries the outermost call ("H5Fopen failed").
+  std::string inner;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* err, void* data) -> herr_t {
+        if (n == 0 && err->desc) *static_cast<std::string*>(data) = err->desc;
+        return 0;
+      },
+      &inner);
+  const std::string outer = e.getDetailMsg().empty() ? e.getFuncName() : e.getDetailMsg();
+  return inner.empty() || inner == outer ? outer : inner + "; " + outer;
+}
+
 void Guard(const std::string& file, const std::string& object, const std::function<void()>& body) {
   try {
     body();
   } catch (const H5::Exception& e) {
-    std::string detail = e.getDetailMsg();
-    Bad(file, object, "cannot be accessed (" + (detail.empty() ? e.getFuncName() : detail) + ")");
+    Bad(file, object, "cannot be accessed (" + Hdf5Reason(e) + ")");
   }
 }
 

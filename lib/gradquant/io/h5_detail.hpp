@@ -20,6 +20,9 @@ void QuietHdf5();
 [[noreturn]] void Bad(const std::string& file, const std::string& object,
                       const std::string& problem);
 
+/** The cause of an HDF5 failure: the innermost error-stack entry and the failed call. */
+std::string Hdf5Reason(const H5::Exception& e);
+
 /** Runs @p body and turns any H5::Exception into an IoError naming file and object. */
 void Guard(const std::string& file, const std::string& object, const std::function<void()>& body);
 

@@ -12,17 +12,52 @@ namespace gradquant {
 using detail::Bad;
 using detail::Guard;
 
+std::uint64_t StoredChecksum(const Message& message, const MessageIdentity& id) {
+  std::uint64_t h = MessageHash(message);
+  auto mix = [&h](std::uint64_t value) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= static_cast<std::uint8_t>(value >> (8 * i));
+      h *= 0x100000001b3ULL;
+    }
+  };
+  auto mixText = [&](const std::string& text) {
+    mix(text.size());
+    for (unsigned char c : text) mix(c);
+  };
+  mixText(id.spec);
+  mix(id.seed);
+  mixText(id.layer);
+  mix(id.layerIndex);
+  mix(id.n);
+  mix(static_cast<std::uint64_t>(id.step));
+  mix(id.record);
+  mix(id.worker);
+  return h;
+}
+
+namespace {
+
+MessageIdentity IdentityOf(const std::string& spec, std::uint64_t seed, const LayerInfo& l,
+                           std::int64_t step, std::size_t record, std::size_t worker) {
+  return {spec, seed, l.name, l.index, l.n, step, record, worker};
+}
+
+}  // namespace
+
 struct MessageWriter::Impl {
   OutputFile* file;
   std::size_t workers;
   std::vector<LayerInfo> layers;
+  std::vector<std::int64_t> steps;
+  std::string spec;
+  std::uint64_t seed;
   std::vector<hsize_t> sizes;  // bytes written so far per layer
 };
 
-MessageWriter::MessageWriter(OutputFile& file, std::size_t records, std::size_t workers,
-                             const std::vector<LayerInfo>& layers, const std::string& spec,
-                             std::uint64_t seed)
-    : impl_(std::make_unique<Impl>(Impl{&file, workers, layers, {}})) {
+MessageWriter::MessageWriter(OutputFile& file, const std::vector<std::int64_t>& steps,
+                             std::size_t workers, const std::vector<LayerInfo>& layers,
+                             const std::string& spec, std::uint64_t seed)
+    : impl_(std::make_unique<Impl>(Impl{&file, workers, layers, steps, spec, seed, {}})) {
   impl_->sizes.assign(layers.size(), 0);
   H5::H5File& h5 = file.impl().h5;
   Guard(file.Path(), "message groups", [&] {
@@ -35,7 +70,7 @@ MessageWriter::MessageWriter(OutputFile& file, std::size_t records, std::size_t 
     std::vector<std::string> order;
     for (const auto& l : layers) order.push_back(l.name);
     detail::WriteStringArrayAttr(msgs, "order", order);
-    const hsize_t s = records, w = workers;
+    const hsize_t s = steps.size(), w = workers;
     for (const auto& l : layers) {
       detail::CreateDataset(bits, l.name, H5::PredType::STD_U64LE, {s, w}, {1, w});
       detail::CreateDataset(down, l.name, H5::PredType::STD_U64LE, {s}, {1});
@@ -61,7 +96,8 @@ void MessageWriter::Write(std::size_t layer, std::size_t record,
   for (std::size_t i = 0; i < w; ++i) {
     bits[i] = messages[i].bits;
     offset[i] = impl_->sizes[layer] + joined.size();
-    checksum[i] = MessageHash(messages[i]);
+    checksum[i] = StoredChecksum(messages[i], IdentityOf(impl_->spec, impl_->seed, l,
+                                                         impl_->steps.at(record), record, i));
     joined.insert(joined.end(), messages[i].bytes.begin(), messages[i].bytes.end());
   }
   H5::H5File& h5 = impl_->file->impl().h5;
@@ -167,7 +203,7 @@ std::vector<Message> MessageReader::Read(std::size_t layer, std::size_t record) 
     for (std::size_t i = 0; i < w; ++i) {
       const std::string name = l.name + " record " + std::to_string(record) + " worker " +
                                std::to_string(i);
-      const std::uint64_t length = (bits[i] + 7) / 8;
+      const std::uint64_t length = bits[i] / 8 + (bits[i] % 8 != 0);  // no overflow
       if (offset[i] > total || length > total - offset[i]) {
         throw FormatError("message " + name + ": extent [" + std::to_string(offset[i]) + ", +" +
                           std::to_string(length) + ") lies outside the " + std::to_string(total) +
@@ -179,8 +215,11 @@ std::vector<Message> MessageReader::Read(std::size_t layer, std::size_t record) 
         detail::ReadBlock(bytes, H5::PredType::NATIVE_UINT8, out[i].bytes.data(), {offset[i]},
                           {length});
       }
-      if (MessageHash(out[i]) != checksum[i]) {
-        throw FormatError("message " + name + ": checksum mismatch (corrupt message)");
+      const MessageIdentity id =
+          IdentityOf(impl_->spec, impl_->seed, l, impl_->steps[record], record, i);
+      if (StoredChecksum(out[i], id) != checksum[i]) {
+        throw FormatError("message " + name + ": checksum mismatch (corrupt, or moved from "
+                          "another layer, record or worker)");
       }
     }
   });

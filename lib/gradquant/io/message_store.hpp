@@ -9,11 +9,17 @@
  * /downlink_bits/<name>     uint64 [S]      bits of the server's reply at each record
  * /messages/<name>/bytes    uint8 [total]   every message's bytes, record-major then worker
  * /messages/<name>/offset   uint64 [S, W]   first byte of each message in bytes
- * /messages/<name>/checksum uint64 [S, W]   FNV-1a 64 of the bytes and the bit count
+ * /messages/<name>/checksum uint64 [S, W]   StoredChecksum: FNV-1a 64 of the bytes, the bit
+ *                                           count and the message's identity (see below)
  * /messages/<name>          attributes layer_index (position in the source model order),
  *                           shape (int64[]); the group /messages has attribute order
  * ```
  * A message's byte length is ceil(bits / 8). Decoding needs only these objects and /steps.
+ *
+ * The checksum also covers everything the decoder keys on (spec, seed, layer name and index,
+ * N, step, record, worker), so a message that is cut, extended, bit-flipped, swapped with
+ * another layer's, record's or worker's, or whose context attributes were edited is rejected
+ * with FormatError before it reaches a decoder (message_format_version 2).
  */
 #include <cstdint>
 #include <memory>
@@ -26,11 +32,26 @@
 
 namespace gradquant {
 
+/** What a stored checksum binds a message to, beside its bytes and bit count. */
+struct MessageIdentity {
+  std::string spec;
+  std::uint64_t seed = 0;
+  std::string layer;
+  std::uint32_t layerIndex = 0;
+  std::uint64_t n = 0;
+  std::int64_t step = 0;
+  std::uint64_t record = 0;
+  std::uint64_t worker = 0;
+};
+
+/** FNV-1a 64 of MessageHash(@p message) continued over @p id. */
+std::uint64_t StoredChecksum(const Message& message, const MessageIdentity& id);
+
 /** Adds the message groups to an output file; each (layer, record) is written once, in order. */
 class MessageWriter {
  public:
-  /** @throws IoError */
-  MessageWriter(OutputFile& file, std::size_t records, std::size_t workers,
+  /** @param steps the step of each stored record. @throws IoError */
+  MessageWriter(OutputFile& file, const std::vector<std::int64_t>& steps, std::size_t workers,
                 const std::vector<LayerInfo>& layers, const std::string& spec, std::uint64_t seed);
   ~MessageWriter();
 

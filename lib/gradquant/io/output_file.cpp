@@ -1,12 +1,14 @@
 #include "gradquant/io/output_file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
-#include <set>
 
 #include "gradquant/core/error.hpp"
 #include "gradquant/io/output_file_impl.hpp"
@@ -14,13 +16,31 @@
 namespace gradquant {
 namespace {
 
-std::mutex& PendingMutex() {
-  static std::mutex m;
-  return m;
+// The temporary files being written, readable from a signal handler: fixed slots whose `used`
+// flag is a lock-free atomic, set only after the path is in place.
+constexpr std::size_t kMaxPending = 16;
+constexpr std::size_t kMaxPath = 4096;
+struct PendingSlot {
+  std::atomic<bool> used{false};
+  char path[kMaxPath];
+};
+PendingSlot g_pending[kMaxPending];
+std::mutex g_pendingMutex;  // serialises slot allocation between threads (not signals)
+
+int AddPending(const std::string& path, const std::string& temp) {
+  if (temp.size() >= kMaxPath) throw IoError(path + ": output path too long");
+  std::lock_guard<std::mutex> lock(g_pendingMutex);
+  for (std::size_t i = 0; i < kMaxPending; ++i) {
+    if (g_pending[i].used.load(std::memory_order_acquire)) continue;
+    std::memcpy(g_pending[i].path, temp.c_str(), temp.size() + 1);
+    g_pending[i].used.store(true, std::memory_order_release);
+    return static_cast<int>(i);
+  }
+  throw IoError(path + ": too many output files open at once");
 }
-std::set<std::string>& Pending() {
-  static std::set<std::string> s;
-  return s;
+
+void DropPending(int slot) {
+  if (slot >= 0) g_pending[slot].used.store(false, std::memory_order_release);
 }
 
 std::string TempNameFor(const std::string& path) {
@@ -30,23 +50,41 @@ std::string TempNameFor(const std::string& path) {
   return dir + "." + base + ".tmp." + std::to_string(getpid());
 }
 
+// An existing target must be a regular file: renaming over a directory fails late, and over a
+// device (as root, `-o /dev/full`) would replace the device node.
+void CheckTarget(const std::string& path) {
+  if (path.empty()) throw IoError("output path is empty");
+  if (path.back() == '/') throw IoError(path + ": output path names a folder");
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return;
+  if (S_ISDIR(st.st_mode)) throw IoError(path + ": output path is a directory");
+  if (!S_ISREG(st.st_mode)) {
+    throw IoError(path + ": output path exists and is not a regular file; refusing to replace it");
+  }
+}
+
 }  // namespace
 
 OutputFile::OutputFile(const std::string& path) : impl_(std::make_unique<Impl>()) {
   detail::QuietHdf5();
+  CheckTarget(path);
   impl_->path = path;
   impl_->temp = TempNameFor(path);
-  if (path.empty() || path.back() == '/') throw IoError(path + ": output path names a folder");
-  {
-    std::lock_guard<std::mutex> lock(PendingMutex());
-    Pending().insert(impl_->temp);
+  impl_->slot = AddPending(path, impl_->temp);
+  // Create the file ourselves first, for a precise reason when the folder is not writable.
+  const int fd = open(impl_->temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    DropPending(impl_->slot);
+    throw IoError(path + ": cannot create the output file (" + std::strerror(err) + ")");
   }
+  close(fd);
   try {
     impl_->h5 = H5::H5File(impl_->temp, H5F_ACC_TRUNC);
-  } catch (const H5::Exception&) {
-    std::lock_guard<std::mutex> lock(PendingMutex());
-    Pending().erase(impl_->temp);
-    throw IoError(path + ": cannot create output file (folder missing or not writable)");
+  } catch (const H5::Exception& e) {
+    std::remove(impl_->temp.c_str());
+    DropPending(impl_->slot);
+    throw IoError(path + ": cannot create the output file (" + e.getDetailMsg() + ")");
   }
 }
 
@@ -57,8 +95,7 @@ OutputFile::~OutputFile() {
   } catch (...) {
   }
   std::remove(impl_->temp.c_str());
-  std::lock_guard<std::mutex> lock(PendingMutex());
-  Pending().erase(impl_->temp);
+  DropPending(impl_->slot);
 }
 
 void OutputFile::Commit() {
@@ -68,21 +105,30 @@ void OutputFile::Commit() {
   } catch (const H5::Exception& e) {
     throw IoError(impl_->path + ": writing failed (" + e.getDetailMsg() + ")");
   }
+  // On disk before it takes the target's name, so a crash never leaves a truncated target.
+  const int fd = open(impl_->temp.c_str(), O_RDONLY);
+  if (fd < 0 || fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) close(fd);
+    throw IoError(impl_->path + ": writing failed (" + std::strerror(err) + ")");
+  }
+  close(fd);
   if (std::rename(impl_->temp.c_str(), impl_->path.c_str()) != 0) {
     throw IoError(impl_->path + ": cannot move the finished output into place (" +
                   std::strerror(errno) + ")");
   }
   impl_->committed = true;
-  std::lock_guard<std::mutex> lock(PendingMutex());
-  Pending().erase(impl_->temp);
+  DropPending(impl_->slot);
 }
 
 const std::string& OutputFile::Path() const { return impl_->path; }
 const std::string& OutputFile::TempPath() const { return impl_->temp; }
 
 void RemovePendingOutputs() {
-  // Called from a signal handler: no locking, only unlink(2), which is async-signal-safe.
-  for (const auto& temp : Pending()) unlink(temp.c_str());
+  // Called from a signal handler: no locking, only atomics and unlink(2).
+  for (auto& slot : g_pending) {
+    if (slot.used.load(std::memory_order_acquire)) unlink(slot.path);
+  }
 }
 
 }  // namespace gradquant

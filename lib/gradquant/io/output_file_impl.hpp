@@ -12,6 +12,7 @@ struct OutputFile::Impl {
   std::string temp;
   H5::H5File h5;
   bool committed = false;
+  int slot = -1;  ///< entry in the signal-safe list of pending temporary files
 };
 
 }  // namespace gradquant

@@ -40,6 +40,7 @@ void LayerTotals::Add(const LayerTotals& o) {
   theorySq += o.theorySq;
   aggErrorSq += o.aggErrorSq;
   aggNormSq += o.aggNormSq;
+  nonfinite += o.nonfinite;
   theoryKind = CombineTheoryKinds(theoryKind, o.theoryKind);
 }
 
@@ -53,7 +54,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
 
   OutputFile out(options.outPath);
   DumpWriter writer(out, steps, workers, layers, options.attributes, /*withAggregate=*/true);
-  MessageWriter messages(out, steps.size(), workers, layers, quantizer.Spec(), options.seed);
+  MessageWriter messages(out, steps, workers, layers, quantizer.Spec(), options.seed);
 
   std::vector<LayerTotals> totals;
   const std::size_t units = layers.size() * steps.size();
@@ -67,9 +68,11 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     std::unique_ptr<LayerState> state = quantizer.NewLayerState(layer);
     for (std::size_t ri = 0; ri < steps.size(); ++ri) {
       std::vector<arma::fvec> slabs(workers);
+      std::vector<std::uint64_t> zeroed(workers, 0);
       ParallelFor(workers, [&](std::size_t w) {
-        slabs[w] = dump.ReadSlab(selection.layers[li], selection.records[ri], w);
+        slabs[w] = dump.ReadSlab(selection.layers[li], selection.records[ri], w, &zeroed[w]);
       });
+      for (std::uint64_t z : zeroed) t.nonfinite += z;
       SlabContext ctx;
       ctx.layer = &layer;
       ctx.seed = options.seed;
@@ -114,12 +117,18 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     FinishStats(t, reported);
     totals.push_back(t);
   }
+  RootAttributes counts;
+  counts.strings["nonfinite"] = NonfiniteName(dump.Nonfinite());
+  counts.unsignedIntegers["nonfinite_zeroed"] = 0;
+  for (const auto& t : totals) counts.unsignedIntegers["nonfinite_zeroed"] += t.nonfinite;
+  writer.AddAttributes(counts);
+  if (options.beforeCommit) options.beforeCommit(totals);
   out.Commit();
   return totals;
 }
 
 std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::string& outPath,
-                                       const Progress& progress) {
+                                       const Progress& progress, const BeforeCommit& beforeCommit) {
   const MessageReader reader(inPath);
   const auto quantizer = BuiltinRegistry().Make(reader.Spec());
   const std::size_t workers = reader.Workers();
@@ -163,6 +172,7 @@ std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::str
     }
     totals.push_back(t);
   }
+  if (beforeCommit) beforeCommit(totals);
   out.Commit();
   return totals;
 }

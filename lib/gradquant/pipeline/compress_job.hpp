@@ -32,6 +32,7 @@ struct LayerTotals {
   double aggErrorSq = 0;            ///< sum ||aggregate - mean_w g_w||^2
   double aggNormSq = 0;             ///< sum ||mean_w g_w||^2
   SlabStats stats;                  ///< method numbers, mean over records
+  std::uint64_t nonfinite = 0;      ///< NaN/Inf inputs zeroed (Dump opened with kZero)
 
   /** Adds another layer's totals (for the whole-model row). */
   void Add(const LayerTotals& other);
@@ -40,18 +41,26 @@ struct LayerTotals {
 /** Called after each (layer, record): done and total counts. */
 using Progress = std::function<void(std::size_t done, std::size_t total)>;
 
+/**
+ * Called with the finished totals just before the output is committed; if it throws (say the
+ * report cannot be printed), no output is left behind.
+ */
+using BeforeCommit = std::function<void(const std::vector<LayerTotals>& totals)>;
+
 /** What a compress run needs beyond the dump and the quantizer. */
 struct CompressOptions {
   std::uint64_t seed = 0;
   std::string outPath;
   RootAttributes attributes;  ///< added to the output's root (inputs, tool version, ...)
   Progress progress;
+  BeforeCommit beforeCommit;  ///< optional
 };
 
 /**
  * Encodes every selected (record, worker, layer), decodes each message from its bytes, writes
  * the compressed file (dump layout + /aggregate + message groups, see message_store.hpp) and
- * returns per-layer totals. The output appears only when complete.
+ * returns per-layer totals. The output appears only when complete. The root attributes
+ * `nonfinite` ("reject" or "zero") and `nonfinite_zeroed` (count) record the dump's NaN/Inf policy.
  * @throws IoError, FormatError
  */
 std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantizer,
@@ -63,6 +72,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
  * @throws IoError, FormatError, SpecError
  */
 std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::string& outPath,
-                                       const Progress& progress);
+                                       const Progress& progress,
+                                       const BeforeCommit& beforeCommit = {});
 
 }  // namespace gradquant
