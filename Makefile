@@ -5,9 +5,21 @@ SAMPLE ?= data/fmnist_cnn.h5
 GQ = $(BUILD)/apps/gradquant
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS = cmake g++ make pkg-config libarmadillo-dev libopenblas-dev libhdf5-dev libcxxopts-dev catch2 \
-       zlib1g-dev python3-h5py python3-numpy python3-matplotlib
+       zlib1g-dev python3-h5py python3-numpy python3-matplotlib \
+       clang-14 libclang-rt-14-dev libomp-14-dev valgrind
+# Sanitizer, fuzzing and valgrind runs (fuzz/README.md); each has its own build folder.
+SAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_TARGETS = decode codes
+# Any sanitizer report fails the run, with a distinct exit code so a test that expects the
+# binary to fail (exit 1, 2, 3) cannot mistake a sanitizer's exit for its own.
+SAN_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1:strict_string_checks=1 \
+          UBSAN_OPTIONS=halt_on_error=1:exitcode=86:print_stacktrace=1 \
+          LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 
-.PHONY: all deps build test test-fast demo clean format
+.PHONY: all deps build test test-fast demo clean format sanitize fuzz valgrind
 
 all: build
 
@@ -38,8 +50,43 @@ demo: build
 	$(GQ) compress $(SAMPLE) -q qsgd:s=4 -o $(BUILD)/demo_qsgd.h5 --format table
 	$(GQ) analyze $(SAMPLE) -q dqsg:s=3 -q qsgd:s=4 -q qsgd:s=7,bucket=512 --by all --format table
 
+# The whole ctest suite built with AddressSanitizer and UndefinedBehaviorSanitizer (gcc, -O1,
+# line tables only, asserts on).
+sanitize: deps
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRADQUANT_SANITIZE=ON \
+	  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1" $(CMAKE_ARGS)
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+	cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer (clang-14, ASan + UBSan): each target for FUZZ_TIME seconds from a seed corpus of real
+# messages; a crashing input lands in fuzz/regressions/<target>/, which ctest replays from then on.
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DGRADQUANT_FUZZ=ON -DBUILD_TESTING=OFF $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_seed_corpus $(FUZZ_TARGETS:%=fuzz_%)
+	$(FUZZ_BUILD)/fuzz/fuzz_seed_corpus $(FUZZ_BUILD)/corpus
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz_$$t: $(FUZZ_TIME) s"; \
+	  $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=fuzz/regressions/$$t/ \
+	    $(FUZZ_BUILD)/corpus/$$t fuzz/regressions/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
+	  || { tail -n 60 $(FUZZ_BUILD)/fuzz_$$t.log; \
+	       echo "fuzz_$$t found a crash: kept in fuzz/regressions/$$t/ (commit it with the fix)"; \
+	       exit 1; }; \
+	  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)' $(FUZZ_BUILD)/fuzz_$$t.log; \
+	done
+
+# The CLI tests tagged [valgrind] with every gradquant run under valgrind (memcheck, definite
+# leaks), in two halves side by side: valgrind's start-up dominates and each run is serial.
+valgrind: build
+	@export GRADQUANT_TEST_WRAPPER="$(VALGRIND)"; \
+	$(BUILD)/tests/gradquant_tests "[valgrind][hostile]" > $(BUILD)/valgrind_a.log 2>&1 & a=$$!; \
+	$(BUILD)/tests/gradquant_tests "[valgrind]~[hostile]" > $(BUILD)/valgrind_b.log 2>&1; b=$$?; \
+	wait $$a; a=$$?; cat $(BUILD)/valgrind_a.log $(BUILD)/valgrind_b.log; \
+	[ $$a -eq 0 ] && [ $$b -eq 0 ]
+
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -80,7 +80,10 @@ struct RunResult {
   std::string err;
 };
 
-/** Runs the built gradquant binary with @p args (a shell-quoted string) and captures output. */
+/**
+ * Runs the built gradquant binary with @p args (a shell-quoted string) and captures output;
+ * the command in $GRADQUANT_TEST_WRAPPER, if set, is put in front (e.g. valgrind).
+ */
 RunResult RunGradquant(const std::string& args);
 
 /** Path of a file under the source tree, e.g. SourcePath("data/fmnist_cnn.h5"). */

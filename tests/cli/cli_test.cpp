@@ -66,7 +66,7 @@ void RequireRoundTrip(const std::string& spec, const std::string& extra) {
 
 }  // namespace
 
-TEST_CASE("gradquant info describes the sample dump", "[cli]") {
+TEST_CASE("gradquant info describes the sample dump", "[cli][valgrind]") {
   const auto run = test::RunGradquant("info " + kSample + " --format csv");
   INFO(run.err);
   REQUIRE(run.exitCode == 0);
@@ -84,7 +84,7 @@ TEST_CASE("gradquant info describes the sample dump", "[cli]") {
   CHECK_THAT(table.out, Catch::Contains("fc2.bias") && !Catch::Contains("fc2.weight"));
 }
 
-TEST_CASE("gradquant list shows every registered quantizer", "[cli]") {
+TEST_CASE("gradquant list shows every registered quantizer", "[cli][valgrind]") {
   for (const char* format : {"table", "csv", "json"}) {
     const auto run = test::RunGradquant(std::string("list --format ") + format);
     REQUIRE(run.exitCode == 0);
@@ -106,14 +106,14 @@ TEST_CASE("compress then decompress rebuilds exactly what compress wrote", "[cli
   }
 }
 
-TEST_CASE("Every registered quantizer round-trips through the binary", "[cli]") {
+TEST_CASE("Every registered quantizer round-trips through the binary", "[cli][valgrind]") {
   // One record and the small layers keep this quick whatever is registered.
   for (const auto& name : BuiltinRegistry().Names()) {
     DYNAMIC_SECTION(name) { RequireRoundTrip(name, "--records 1 --layers 'conv1|fc2'"); }
   }
 }
 
-TEST_CASE("--layers and --records select what compress processes and stores", "[cli]") {
+TEST_CASE("Selection: --layers and --records choose what compress processes and stores", "[cli]") {
   test::TempDir dir;
   const std::string c = dir / "c.h5";
   const auto run = test::RunGradquant("compress " + kSample + " -q dqsg -o " + c +
@@ -207,7 +207,7 @@ TEST_CASE("compress CSV and JSON reports carry the documented columns", "[cli]")
   CHECK(rows[8]["bits_entropy_per_coord"].kind == test::Json::kNull);  // NaN -> null
 }
 
-TEST_CASE("Exit codes: 0 ok, 1 usage or spec, 2 files, 3 corrupt messages", "[cli]") {
+TEST_CASE("Exit codes: 0 ok, 1 usage or spec, 2 files, 3 corrupt messages", "[cli][valgrind]") {
   test::TempDir dir;
   const std::string out = dir / "o.h5";
   struct Case {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -33,8 +34,10 @@ inline std::string Slurp(const std::string& path) {
 inline RunResult RunGradquantTo(const std::string& args, const std::string& stdoutPath) {
   TempDir dir;
   const std::string err = dir / "err";
-  const std::string cmd =
-      std::string(GRADQUANT_BINARY) + " " + args + " >" + stdoutPath + " 2>" + err + " </dev/null";
+  const char* wrapper = std::getenv("GRADQUANT_TEST_WRAPPER");  // as in RunGradquant
+  const std::string cmd = (wrapper ? std::string(wrapper) + " " : std::string()) +
+                          GRADQUANT_BINARY + " " + args + " >" + stdoutPath + " 2>" + err +
+                          " </dev/null";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, "", Slurp(err)};
 }

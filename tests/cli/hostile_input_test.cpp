@@ -209,7 +209,8 @@ void RequireOneLineError(const test::RunResult& run, int code, const std::string
 
 }  // namespace
 
-TEST_CASE("Every malformed dump gives a one-line error, exit 2 and no output", "[cli][hostile]") {
+TEST_CASE("Every malformed dump gives a one-line error, exit 2 and no output",
+          "[cli][hostile][valgrind]") {
   for (const auto& c : Matrix()) {
     DYNAMIC_SECTION(c.what) {
       test::TempDir in, out;
@@ -232,7 +233,7 @@ TEST_CASE("Every malformed dump gives a one-line error, exit 2 and no output", "
   }
 }
 
-TEST_CASE("--nonfinite zero replaces NaN/Inf by 0 and reports the count", "[cli][hostile]") {
+TEST_CASE("NaN/Inf: --nonfinite zero replaces them by 0 and reports the count", "[cli][hostile]") {
   test::TempDir dir;
   const std::string dump = dir / "nan.h5", out = dir / "out.h5";
   test::Forge(dump, test::ValidSpec(3, 2));
@@ -258,8 +259,7 @@ TEST_CASE("--nonfinite zero replaces NaN/Inf by 0 and reports the count", "[cli]
   REQUIRE(run.exitCode == 0);
   CHECK(test::Lines(run.err) == 1);
   CHECK_THAT(run.err, Catch::StartsWith("gradquant: warning: zeroed 3 NaN/Inf gradient values"));
-  CHECK_THAT(run.err,
-             Catch::Contains(dump + ": /gradients/a record 1, worker 1, index 4 (NaN)"));
+  CHECK_THAT(run.err, Catch::Contains(dump + ": /gradients/a record 1, worker 1, index 4 (NaN)"));
   const auto csv = test::ParseCsv(run.out);
   CHECK_THAT(csv.meta, Catch::Contains("nonfinite=zero"));
   REQUIRE(csv.rows.size() == 3);

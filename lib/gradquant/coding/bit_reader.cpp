@@ -11,7 +11,7 @@ BitReader::BitReader(const Message& message, std::string what)
       size_(message.bytes.size()),
       bits_(message.bits),
       what_(std::move(what)) {
-  if (size_ != (bits_ + 7) / 8) {
+  if (size_ != bits_ / 8 + (bits_ % 8 != 0)) {  // (bits_ + 7) / 8 wraps near 2^64
     Fail("holds " + std::to_string(size_) + " bytes but declares " + std::to_string(bits_) +
          " bits");
   }
