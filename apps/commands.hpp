@@ -8,5 +8,6 @@ int RunList(int argc, char** argv);
 int RunCompress(int argc, char** argv);
 int RunDecompress(int argc, char** argv);
 int RunBench(int argc, char** argv);
+int RunOptimize(int argc, char** argv);
 
 }  // namespace gradquant::cli

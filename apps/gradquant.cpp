@@ -26,6 +26,7 @@ constexpr const char* kUsage =
     "  compress    encode a dump, store the messages, report bits and error per layer\n"
     "  decompress  rebuild gradients from a compressed file's messages alone\n"
     "  bench       encode/decode throughput against the machine's memory bandwidth\n"
+    "  optimize    TNQ thresholds vs their measured optimum; best spec per family under a budget\n"
     "\n"
     "exit codes: 0 ok, 1 usage or spec error, 2 input/output file error, 3 corrupt message,\n"
     "            4 other error; 130/143 interrupted by SIGINT/SIGTERM (no output left behind)\n";
@@ -43,6 +44,7 @@ int Dispatch(const std::string& command, int argc, char** argv) {
   if (command == "compress") return RunCompress(argc, argv);
   if (command == "decompress") return RunDecompress(argc, argv);
   if (command == "bench") return RunBench(argc, argv);
+  if (command == "optimize") return RunOptimize(argc, argv);
   throw gradquant::SpecError("unknown command '" + command + "'");
 }
 
