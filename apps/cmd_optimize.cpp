@@ -123,7 +123,7 @@ void AddMeta(Report& report, const std::string& part, const TnqTrials& base,
   AddStandardMeta(report, "optimize");
   report.Meta("part", part);
   report.Meta("seed", std::to_string(base.seed));
-  report.Meta("trials", std::to_string(base.trials));
+  if (part != "frontier") report.Meta("trials", std::to_string(base.trials));
   report.Meta("inputs", Join(inputs));
 }
 
@@ -175,10 +175,9 @@ int RunOptimize(int argc, char** argv) {
   std::vector<std::string> bitsText;
   for (auto b : bits) bitsText.push_back(std::to_string(b));
   thresholds.Meta("bits", Join(bitsText));
-  thresholds.Meta("search",
-                  "25-point grid in ln(alpha) over [0.2, 5]*alpha_closed (extended "
-                  "past an end holding the minimum), golden section to 0.01 in "
-                  "ln(alpha), common seeds for every alpha");
+  thresholds.Meta("search_grid", std::to_string(topts.gridPoints));
+  thresholds.Meta("search_span", FormatReal(topts.spanLo) + ":" + FormatReal(topts.spanHi));
+  thresholds.Meta("search_log_resolution", FormatReal(topts.logResolution));
 
   FrontierOptions fopts;
   fopts.seed = base.seed;
@@ -186,8 +185,7 @@ int RunOptimize(int argc, char** argv) {
   Report frontier =
       part == "thresholds" ? Report({}) : FrontierReport(set, budgets, families, fopts);
   AddMeta(frontier, "frontier", base, inputs);
-  frontier.Meta("budget_unit",
-                "uplink bits per coordinate (all selected layers, records, workers)");
+  frontier.Meta("budget_unit", "uplink_bits_per_coord");
   frontier.Meta("overload_tol", FormatReal(fopts.overloadTolerance));
 
   if (part == "thresholds") thresholds.Print(std::cout, format);

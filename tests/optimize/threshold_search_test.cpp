@@ -33,8 +33,9 @@ double LaplaceExactError(double alpha, double levelGamma, std::uint32_t s) {
 
 }  // namespace
 
-TEST_CASE("Optimize reproduces the TNQ closed-form table: alpha*, f*, levels (§10.11)",
-          "[optimize]") {
+TEST_CASE(
+    "Optimize reproduces the TNQ closed-form table of threshold and error and levels (§10.11)",
+    "[optimize]") {
   // A slab of ±1 has gamma = mean|g| = 1 and mean g² = 1, so the row's closed-form threshold and
   // prediction are the table's alpha* and f*. Every value sits at 1, inside the cell
   // [l_j, l_{j+1}] of the table's levels, so the measured error is (1 − α*)² when α* < 1
@@ -112,8 +113,8 @@ TEST_CASE("MeasureTnq equals the real tnq quantizer's encode and decode", "[opti
 }
 
 TEST_CASE(
-    "On Laplace data the measured optimum is the exact-error optimum, 11-13% above "
-    "alpha*, and alpha* costs under 3%",
+    "On Laplace data the measured optimum is the exact-error optimum 11-13% above the "
+    "closed form which costs under 3%",
     "[optimize][slow]") {
   // ALGORITHMS.md §3.8: the model f(α) charges rounding spacing²/4 where the mean is about
   // spacing²/6, so the measured error of tnq's levels is minimised above α*: the exact optimum
@@ -160,7 +161,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("On Gaussian data the general-condition alpha* beats the Laplace alpha*",
+TEST_CASE("On Gaussian data the general-condition threshold beats the Laplace closed form",
           "[optimize][slow]") {
   // §3.9 for N(0, σ²) against 3γ̂ ln(1 + s/a), both measured in tnq: exact errors per
   // coordinate (σ = 1, tnq's levels) 0.0752 vs 0.0606 at s = 7 and 0.0249 vs 0.0179 at s = 15;
@@ -208,7 +209,7 @@ TEST_CASE(
   CHECK(std::isnan(EmpiricalOptimalThreshold(zeros, 3)));
 }
 
-TEST_CASE("An all-zero record gives NaN thresholds, not an error", "[optimize]") {
+TEST_CASE("An all-zero record gives NaN thresholds and no error", "[optimize]") {
   const LayerInfo layer = test::Layer({16});
   const ThresholdRow r = AnalyzeThresholds({arma::fvec(16, arma::fill::zeros)},
                                            TnqTrials{&layer, 0, 0, 2}, 2, ThresholdOptions{});

@@ -205,13 +205,16 @@ const std::vector<std::pair<std::string, Search>>& Searches() {
        }},
       {"terngrad",
        [](FamilySearch& f, Evaluator&) {
-         std::vector<std::string> specs;
-         for (const char* b : {"0", "1024", "128", "16"}) {
-           for (const char* p : {"2bit", "base3"}) {
-             specs.push_back(std::string("terngrad:bucket=") + b + ",packing=" + p);
-           }
+         // Buckets 0 (whole slab), 2^12, ..., 2^2: bits grow and error falls along the list.
+         for (const char* packing : {"2bit", "base3"}) {
+           f.Largest(
+               [&](std::int64_t i) {
+                 const std::int64_t bucket = i == 0 ? 0 : std::int64_t{1} << (13 - i);
+                 return "terngrad:bucket=" + std::to_string(bucket) + ",packing=" + packing;
+               },
+               0, 11);
          }
-         return Grid(f, specs) + ": bucket {0,1024,128,16} x packing {2bit,base3}";
+         return std::string("smallest bucket in {0, 2^12..2^2} x packing {2bit,base3}");
        }},
       {"natural", [](FamilySearch& f, Evaluator&) { return Grid(f, {"natural"}); }},
       {"sign", [](FamilySearch& f, Evaluator&) { return Grid(f, {"sign"}); }},

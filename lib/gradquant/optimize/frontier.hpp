@@ -17,7 +17,7 @@
  * | qsgd       | bucket in {0, 512} × largest s in [1, 2^20] that fits                  |
  * | ndqsg      | rho = 2^m × largest s that fits with overload_pred <= tolerance        |
  * | tnq        | bits in [1, 16]: largest that fits                                     |
- * | terngrad   | bucket in {0, 1024, 128, 16} × packing in {2bit, base3}                |
+ * | terngrad   | smallest bucket in {0 (whole), 2^12, ..., 2^2} that fits × packing      |
  * | s3gdmv     | kappa in {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1}         |
  * | topk/randk | kappa = j/10^4, j in [1, 10^4]: largest that fits                      |
  * | powersgd   | rank in [1, max over layers of min(shape[0], n/shape[0])]: largest fit |
