@@ -9,5 +9,6 @@ int RunCompress(int argc, char** argv);
 int RunDecompress(int argc, char** argv);
 int RunBench(int argc, char** argv);
 int RunAnalyze(int argc, char** argv);
+int RunOptimize(int argc, char** argv);
 
 }  // namespace gradquant::cli

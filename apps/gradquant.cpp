@@ -29,6 +29,7 @@ constexpr const char* kUsage =
     "  bench       encode/decode throughput against the machine's memory bandwidth\n"
     "  analyze     bits, error against theory over R trials, bias, aggregate error, speed, and\n"
     "              gradient statistics (tails, fits, correlation across workers)\n"
+    "  optimize    TNQ thresholds vs their measured optimum; best spec per family under a budget\n"
     "\n"
     "exit codes: 0 ok, 1 usage or spec error, 2 input/output file error, 3 corrupt message,\n"
     "            4 other error; 128+N killed by signal N (130 SIGINT, 143 SIGTERM; no output\n"
@@ -51,6 +52,7 @@ int Dispatch(const std::string& command, int argc, char** argv) {
   if (command == "decompress") return RunDecompress(argc, argv);
   if (command == "bench") return RunBench(argc, argv);
   if (command == "analyze") return RunAnalyze(argc, argv);
+  if (command == "optimize") return RunOptimize(argc, argv);
   std::cerr << "gradquant: error: unknown command '" << command << "' (see 'gradquant --help')\n";
   return kExitUsage;
 }

@@ -1,0 +1,40 @@
+#pragma once
+/**
+ * @file evaluate.hpp
+ * Runs one quantizer over a SlabSet the way `compress` does (EncodeGroup, DecodeGroup from the
+ * bytes, Diagnose, then Observe, record by record for each layer's state) without writing
+ * anything, and sums exact bits and errors. Error conventions follow ALGORITHMS.md §0.6 and
+ * `compress`: ||Q(g_w) − g_w||² per worker and ||aggregate − mean_w g_w||² per record; for
+ * sign outputs (Quantizer::SignOutput) the error of the best scalar fit c*·o.
+ */
+#include <cstdint>
+
+#include "gradquant/optimize/slab_set.hpp"
+#include "gradquant/quantizers/quantizer.hpp"
+
+namespace gradquant {
+
+/** Exact rate and measured distortion of one quantizer on a SlabSet. */
+struct RateDistortion {
+  std::uint64_t bits = 0;                ///< uplink Message::bits over every slab
+  std::uint64_t downlinkBits = 0;        ///< the server's replies
+  double coords = 0;                     ///< coordinates sent: Σ_layers n × records × workers
+  double errorSq = 0, normSq = 0;        ///< Σ ||Q(g_w) − g_w||², Σ ||g_w||²
+  double aggErrorSq = 0, aggNormSq = 0;  ///< Σ ||aggregate − ḡ||², Σ ||ḡ||²
+  /** The `overload_pred` stat (NDQSG) averaged over records weighted by n; NaN if none. */
+  double overloadPred = 0;
+
+  double BitsPerCoord() const { return coords > 0 ? static_cast<double>(bits) / coords : 0.0; }
+  double Nmse() const;
+  double AggNmse() const;
+};
+
+/**
+ * Encodes and decodes every slab of @p set with @p quantizer (seed @p seed). (layer, record)
+ * pairs run in parallel for stateless methods, layers for stateful ones (records in order);
+ * the sums do not depend on the thread count.
+ * @throws FormatError if a message fails to decode (a bug in the quantizer).
+ */
+RateDistortion Evaluate(const SlabSet& set, const Quantizer& quantizer, std::uint64_t seed);
+
+}  // namespace gradquant
