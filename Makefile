@@ -58,23 +58,30 @@ sanitize: deps
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
 
-# libFuzzer (clang-14, ASan + UBSan): each target for FUZZ_TIME seconds from a seed corpus of real
-# messages; a crashing input lands in fuzz/regressions/<target>/, which ctest replays from then on.
+# libFuzzer (clang-14, ASan + UBSan): every target for FUZZ_TIME seconds, side by side, from a seed
+# corpus of real messages; a crashing input lands in fuzz/regressions/<target>/, which ctest
+# replays from then on.
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
 	  -DCMAKE_CXX_COMPILER=clang++-14 -DGRADQUANT_FUZZ=ON -DBUILD_TESTING=OFF $(CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_seed_corpus $(FUZZ_TARGETS:%=fuzz_%)
 	$(FUZZ_BUILD)/fuzz/fuzz_seed_corpus $(FUZZ_BUILD)/corpus
 	@for t in $(FUZZ_TARGETS); do \
-	  echo "fuzz_$$t: $(FUZZ_TIME) s"; \
-	  $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
-	    -print_final_stats=1 -artifact_prefix=fuzz/regressions/$$t/ \
-	    $(FUZZ_BUILD)/corpus/$$t fuzz/regressions/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
-	  || { tail -n 60 $(FUZZ_BUILD)/fuzz_$$t.log; \
-	       echo "fuzz_$$t found a crash: kept in fuzz/regressions/$$t/ (commit it with the fix)"; \
-	       exit 1; }; \
-	  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)' $(FUZZ_BUILD)/fuzz_$$t.log; \
-	done
+	  ( $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	      -print_final_stats=1 -artifact_prefix=fuzz/regressions/$$t/ \
+	      $(FUZZ_BUILD)/corpus/$$t fuzz/regressions/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log; \
+	    echo $$? >$(FUZZ_BUILD)/fuzz_$$t.rc ) & \
+	done; wait; \
+	status=0; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz_$$t ($(FUZZ_TIME) s):"; \
+	  if [ "$$(cat $(FUZZ_BUILD)/fuzz_$$t.rc)" = 0 ]; then \
+	    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)' $(FUZZ_BUILD)/fuzz_$$t.log; \
+	  else \
+	    status=1; tail -n 60 $(FUZZ_BUILD)/fuzz_$$t.log; \
+	    echo "fuzz_$$t failed: the input is in fuzz/regressions/$$t/ (commit it with the fix)"; \
+	  fi; \
+	done; \
+	exit $$status
 
 # The CLI tests tagged [valgrind] with every gradquant run under valgrind (memcheck, definite
 # leaks), in two halves side by side: valgrind's start-up dominates and each run is serial.

@@ -224,8 +224,10 @@ TEST_CASE("Every malformed dump gives a one-line error, exit 2 and no output",
       CHECK(compress.out.empty());
       CHECK(test::Entries(out.Path()).empty());  // no output, no temporary file
       CHECK(test::Entries(in.Path()) == before);
+      // info does not read gradient values; under a wrapper (valgrind) compress alone covers
+      // the reader, at half the cost.
       const bool dataError = std::string(c.what).find("in a gradient") != std::string::npos;
-      if (!dataError) {  // info does not read gradient values
+      if (!dataError && !std::getenv("GRADQUANT_TEST_WRAPPER")) {
         const auto info = test::RunGradquant("info" + Join(inputs.paths) + " --format csv");
         RequireOneLineError(info, 2, inputs.named, c.says);
       }

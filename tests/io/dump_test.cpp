@@ -296,6 +296,15 @@ TEST_CASE("Dump rejects every layout error with the file, the object and the pro
         },
         {"/gradients/a", "non-positive"});
   }
+  SECTION("a shape attribute whose product wraps around to N") {
+    // (2^32 + 1)(2^32 - 1) = 2^64 - 1 = -1 (mod 2^64), so this product wraps to exactly 6 = N.
+    RequireForgedFails(
+        [](ForgeSpec& s) {
+          const std::int64_t up = (std::int64_t{1} << 32) + 1, down = (std::int64_t{1} << 32) - 1;
+          s.layers[0].shape = std::vector<std::int64_t>{up, down, up, down, 6};
+        },
+        {"/gradients/a", "product over 2^64"});
+  }
   SECTION("W = 0") {
     RequireForgedFails(
         [](ForgeSpec& s) {

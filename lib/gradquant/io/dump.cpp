@@ -110,7 +110,10 @@ LayerInfo CheckLayer(const std::string& path, const H5::Group& grads, const std:
       for (std::int64_t d : detail::ReadIntArrayAttr(*out, "shape")) {
         if (d <= 0) Bad(path, object, "attribute 'shape' has a non-positive extent");
         layer.shape.push_back(static_cast<std::uint64_t>(d));
-        product *= static_cast<std::uint64_t>(d);
+        // A wrapped product could match N and hand quantizers an impossible shape.
+        if (__builtin_mul_overflow(product, static_cast<std::uint64_t>(d), &product)) {
+          Bad(path, object, "attribute 'shape' has a product over 2^64");
+        }
       }
       if (product != layer.n) {
         Bad(path, object, "attribute 'shape' has product " + std::to_string(product) +
