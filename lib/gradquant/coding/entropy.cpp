@@ -11,6 +11,7 @@ namespace gradquant {
 namespace {
 
 constexpr std::uint32_t kDenseAlphabet = 1u << 20;
+constexpr std::uint32_t kSmallAlphabet = 256;  // counted in stack tables, per call
 
 // -c log2(c / n) summed over counts in symbol order.
 double FromCounts(const std::uint64_t* counts, std::size_t size, std::size_t n) {
@@ -59,6 +60,22 @@ void SymbolCounts::Add(std::size_t first, const std::uint32_t* symbols, std::siz
     return;
   }
   std::uint64_t* table = counts_[static_cast<std::size_t>(omp_get_thread_num())].data();
+  if (alphabet_ <= kSmallAlphabet && count >= 1024 && count < (std::size_t{1} << 31)) {
+    // Four interleaved tables, so runs of one symbol do not serialise on one counter.
+    std::uint32_t local[4][kSmallAlphabet] = {};
+    std::size_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+      ++local[0][symbols[i]];
+      ++local[1][symbols[i + 1]];
+      ++local[2][symbols[i + 2]];
+      ++local[3][symbols[i + 3]];
+    }
+    for (; i < count; ++i) ++local[0][symbols[i]];
+    for (std::uint32_t a = 0; a < alphabet_; ++a) {
+      table[a] += std::uint64_t{local[0][a]} + local[1][a] + local[2][a] + local[3][a];
+    }
+    return;
+  }
   for (std::size_t i = 0; i < count; ++i) ++table[symbols[i]];
 }
 

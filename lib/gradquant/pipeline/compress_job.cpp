@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 
+#include "gradquant/core/memory.hpp"
 #include "gradquant/core/parallel.hpp"
 #include "gradquant/core/version.hpp"
 #include "gradquant/io/message_store.hpp"
@@ -40,6 +41,26 @@ double ErrorSq(const arma::fvec& out, const arma::fvec& truth, bool signOutput) 
   for (std::size_t i = 0; i < out.n_elem; ++i) dot += static_cast<double>(out[i]) * truth[i];
   const double outSq = SquaredNorm(out), truthSq = SquaredNorm(truth);
   return outSq > 0 ? std::max(0.0, truthSq - dot * dot / outSq) : truthSq;
+}
+
+// ErrorSq(out, truth) and SquaredNorm(truth) in one pass: the same in-order sums, side by side.
+void ErrorAndNorm(const arma::fvec& out, const arma::fvec& truth, bool signOutput,
+                  double* errorSq, double* normSq) {
+  if (signOutput) {
+    *errorSq = ErrorSq(out, truth, true);
+    *normSq = SquaredNorm(truth);
+    return;
+  }
+  const float* o = out.memptr();
+  const float* t = truth.memptr();
+  double error = 0.0, norm = 0.0;
+  for (std::size_t i = 0; i < truth.n_elem; ++i) {
+    const double d = static_cast<double>(o[i]) - static_cast<double>(t[i]);
+    error += d * d;
+    norm += static_cast<double>(t[i]) * t[i];
+  }
+  *errorSq = error;
+  *normSq = norm;
 }
 
 void AddStats(SlabStats& into, const SlabStats& from) {
@@ -104,6 +125,9 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   for (std::size_t r : selection.records) steps.push_back(dump.Steps()[r]);
   const std::size_t workers = dump.Workers();
 
+  // Slab-sized blocks come and go for every item: keep freed memory for reuse instead of
+  // mapping and faulting in fresh pages each time (the peak resident size is unchanged).
+  RetainFreedMemory();
   OutputFile out(options.outPath);
   DumpWriter writer(out, steps, workers, layers, options.attributes, /*withAggregate=*/true);
   MessageWriter messages(out, steps.size(), workers, layers, quantizer.Spec(), options.seed);
@@ -113,7 +137,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   // method, side by side, each spreading its loops over free threads), write (HDF5, in item
   // order, where the totals are summed too). Every number is computed exactly as in a plain
   // loop and summed in item order, so the output does not depend on the thread count. At most
-  // `window` items are in flight, so memory stays a few slabs whatever the dump's size.
+  // threads + 1 items are in flight, so memory stays a few slabs whatever the dump's size.
   const std::size_t items = layers.size() * steps.size();
   std::vector<Item> work(items);
   std::vector<std::unique_ptr<LayerState>> states(layers.size());
@@ -126,8 +150,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   std::mutex io;  // every HDF5 call of the run, reads and writes
   std::atomic<std::size_t> failedAt{items};  // lowest item with an error: later ones stop
   std::size_t done = 0;
-  const std::size_t window = static_cast<std::size_t>(omp_get_max_threads()) + 1;
-  std::vector<char> readDone(items), computed(items), written(items);
+  std::vector<char> readDone(items), computed(items);
   char none = 0;  // a dependence on nothing
 
   auto stage = [&](std::size_t j, auto&& body) {
@@ -169,8 +192,8 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     item.normSq.resize(workers);
     ParallelFor(workers, [&](std::size_t w) {
       item.theory[w] = quantizer.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
-      item.errorSq[w] = ErrorSq(item.decoded.workers[w], slabs[w], quantizer.SignOutput());
-      item.normSq[w] = SquaredNorm(slabs[w]);
+      ErrorAndNorm(item.decoded.workers[w], slabs[w], quantizer.SignOutput(), &item.errorSq[w],
+                   &item.normSq[w]);
     });
     // The state moves on only after everything about this record used the state it was
     // encoded with.
@@ -223,26 +246,31 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     totals[li].name = layers[li].name;
     totals[li].n = layers[li].n;
   }
+  // Task graph. All HDF5 tasks form one chain (R_0 .. R_{L-1}, then W_j, R_{j+L} for each j,
+  // L = threads): they never wait on each other's lock, writes go out in item order, and reads
+  // run L items ahead. C_j needs R_j, and C_{j-1} when the layer keeps state.
+  const std::size_t lookahead = std::max<std::size_t>(1, static_cast<std::size_t>(omp_get_max_threads()));
+  char ioToken = 0;
 #pragma omp parallel
 #pragma omp single
   {
-    for (std::size_t j = 0; j < items; ++j) {
-      // Flags whose tasks this item's stages wait for (`none`: nothing to wait for). GCC does
-      // not count a use in a depend clause, hence [[maybe_unused]].
-      [[maybe_unused]] char* previousRead = j > 0 ? &readDone[j - 1] : &none;
-      [[maybe_unused]] char* windowFree = j >= window ? &written[j - window] : &none;
+    auto readAndCompute = [&](std::size_t j) {
+      // GCC does not count a use in a depend clause, hence [[maybe_unused]].
       [[maybe_unused]] char* previousCompute =
           j > 0 && work[j].ri > 0 && stateful[work[j].li] ? &computed[j - 1] : &none;
-      [[maybe_unused]] char* previousWrite = j > 0 ? &written[j - 1] : &none;
       [[maybe_unused]] char* thisRead = &readDone[j];
       [[maybe_unused]] char* thisCompute = &computed[j];
-      [[maybe_unused]] char* thisWrite = &written[j];
-#pragma omp task depend(in : previousRead[0], windowFree[0]) depend(out : thisRead[0])
+#pragma omp task depend(inout : ioToken) depend(out : thisRead[0])
       stage(j, read);
 #pragma omp task depend(in : thisRead[0], previousCompute[0]) depend(out : thisCompute[0])
       stage(j, compute);
-#pragma omp task depend(in : thisCompute[0], previousWrite[0]) depend(out : thisWrite[0])
+    };
+    for (std::size_t j = 0; j < std::min(lookahead, items); ++j) readAndCompute(j);
+    for (std::size_t j = 0; j < items; ++j) {
+      [[maybe_unused]] char* thisCompute = &computed[j];
+#pragma omp task depend(inout : ioToken) depend(in : thisCompute[0])
       stage(j, write);
+      if (j + lookahead < items) readAndCompute(j + lookahead);
     }
   }
   for (const Item& item : work) {
