@@ -6,6 +6,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "gradquant/bench/throughput.hpp"
+#include "gradquant/core/memory.hpp"
 #include "gradquant/core/error.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "gradquant/random/rng.hpp"
@@ -24,6 +25,27 @@ arma::fvec SyntheticSlab(std::size_t n, std::uint32_t worker) {
     g[i] = static_cast<float>(u < 0 ? -mag : mag);
   }
   return g;
+}
+
+// "4096x4096" -> {4096, 4096}; empty -> {size}.
+std::vector<std::uint64_t> ParseShape(const std::string& text, std::size_t size) {
+  if (text.empty()) {
+    if (size == 0) throw SpecError("--size must be positive");
+    return {size};
+  }
+  std::vector<std::uint64_t> shape;
+  std::size_t start = 0;
+  while (true) {
+    const auto x = text.find('x', start);
+    const std::string part = text.substr(start, x == std::string::npos ? x : x - start);
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoull(part) == 0) {
+      throw SpecError("--shape '" + text + "': expected positive extents like 4096x4096");
+    }
+    shape.push_back(std::stoull(part));
+    if (x == std::string::npos) return shape;
+    start = x + 1;
+  }
 }
 
 std::vector<std::string> DefaultSpecs() {
@@ -47,10 +69,18 @@ int RunBench(int argc, char** argv) {
       cxxopts::value<std::vector<std::string>>())(
       "size", "synthetic slab size in elements [default: 16777216]",
       cxxopts::value<std::size_t>()->default_value("16777216"))(
+      "shape", "synthetic layer shape instead of a vector of --size, e.g. 4096x4096 or "
+               "512x512x8x8 (matrix methods such as powersgd and gradiveq need 2-D or 4-D)",
+      cxxopts::value<std::string>()->default_value(""))(
       "workers", "synthetic workers [default: 1]", cxxopts::value<std::uint32_t>()->default_value("1"))(
       "threads", "OpenMP threads [default: 1]", cxxopts::value<int>()->default_value("1"))(
       "repeat", "timed runs per measurement, after one warm-up [default: 5]",
-      cxxopts::value<int>()->default_value("5"));
+      cxxopts::value<int>()->default_value("5"))(
+      "membw-mib", "buffer for the memory bandwidth reference, MiB (far above the caches) "
+                   "[default: 512]",
+      cxxopts::value<std::size_t>()->default_value("512"))(
+      "cpu-time", "time with this thread's CPU clock, not the wall clock (--threads 1 only): "
+                  "for a machine shared with other jobs; the bandwidth reference stays wall time");
   AddDumpOptions(options);
   options.parse_positional({"inputs"});
   cxxopts::ParseResult args;
@@ -59,7 +89,10 @@ int RunBench(int argc, char** argv) {
   const int threads = args["threads"].as<int>(), repeat = args["repeat"].as<int>();
   if (threads < 1) throw SpecError("--threads must be at least 1");
   if (repeat < 1) throw SpecError("--repeat must be at least 1");
+  const bool cpuTime = args.count("cpu-time") > 0;
+  if (cpuTime && threads != 1) throw SpecError("--cpu-time needs --threads 1");
   omp_set_num_threads(threads);
+  RetainFreedMemory();  // repeated runs reuse their buffers instead of faulting in new pages
   const auto specs = args.count("quantizer") ? args["quantizer"].as<std::vector<std::string>>()
                                              : DefaultSpecs();
   std::vector<std::unique_ptr<Quantizer>> quantizers;
@@ -82,20 +115,24 @@ int RunBench(int argc, char** argv) {
     }
     source = Join(inputs);
   } else {
-    const std::size_t n = args["size"].as<std::size_t>();
-    if (n == 0) throw SpecError("--size must be positive");
     LayerInfo layer;
     layer.name = "synthetic";
-    layer.n = n;
-    layer.shape = {n};
+    layer.shape = ParseShape(args["shape"].as<std::string>(), args["size"].as<std::size_t>());
+    layer.n = 1;
+    for (std::uint64_t d : layer.shape) layer.n *= d;
+    const std::size_t n = layer.n;
     std::vector<arma::fvec> slabs;
     for (std::uint32_t w = 0; w < args["workers"].as<std::uint32_t>(); ++w) {
       slabs.push_back(SyntheticSlab(n, w));
     }
     groups.emplace_back(layer, std::move(slabs));
-    source = "synthetic Laplace(0,1), n=" + std::to_string(n);
+    const std::string shapeText = args["shape"].as<std::string>();
+    source = "synthetic Laplace(0,1), n=" + std::to_string(n) +
+             (shapeText.empty() ? std::string() : ", shape " + shapeText);
   }
-  const double membw = MeasureReadBandwidth(std::size_t{1} << 29, 5);
+  const std::size_t membwMib = args["membw-mib"].as<std::size_t>();
+  if (membwMib == 0) throw SpecError("--membw-mib must be positive");
+  const double membw = MeasureReadBandwidth(membwMib << 20, 5);
 
   Report report({"quantizer", "n", "threads", "bits_per_coord", "encode_gbps", "decode_gbps",
                  "membw_gbps", "encode_frac", "decode_frac"});
@@ -103,13 +140,14 @@ int RunBench(int argc, char** argv) {
   report.Meta("inputs", source);
   report.Meta("threads", std::to_string(threads));
   report.Meta("repeat", std::to_string(repeat));
+  report.Meta("clock", cpuTime ? "thread cpu time" : "wall");
   const Progress progress = ProgressLine("bench");
   std::size_t done = 0;
   for (const auto& q : quantizers) {
     Throughput total;
     std::uint64_t coords = 0;
     for (const auto& [layer, slabs] : groups) {
-      total.Add(MeasureThroughput(*q, layer, slabs, repeat));
+      total.Add(MeasureThroughput(*q, layer, slabs, repeat, cpuTime));
       coords += layer.n * slabs.size();
     }
     if (progress) progress(++done, quantizers.size());

@@ -3,6 +3,7 @@
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
 #include "gradquant/coding/codes.hpp"
+#include "gradquant/core/cpu.hpp"
 #include "gradquant/core/error.hpp"
 #include "gradquant/random/rng.hpp"
 
@@ -126,6 +127,65 @@ TEST_CASE("CeilLog2 gives fixed-field widths", "[bitstream]") {
   CHECK(CeilLog2(7) == 3);
   CHECK(CeilLog2(8) == 3);
   CHECK(CeilLog2(9) == 4);
+}
+
+}  // namespace gradquant
+
+namespace gradquant {
+
+TEST_CASE("PutFixed, PutWords and GetFixed equal field-by-field Put and Get", "[bitstream]") {
+  const Rng rng({6, 0, 0, 0}, Purpose::kTest);
+  std::uint64_t word = 0;
+  const bool portable = GENERATE(false, true);  // the AVX2 packers (where present), then not
+  ForcePortablePaths(portable);
+  for (int width = 0; width <= 40; ++width) {
+    for (int lead : {0, 3, 32, 63}) {        // bits already pending before the fields
+      for (std::size_t count : {std::size_t{1}, std::size_t{63}, std::size_t{64},
+                                std::size_t{1000}, std::size_t{2113}}) {
+        std::vector<std::uint32_t> values(count);
+        for (auto& v : values) v = rng.Word(word++);  // wider than the field: masked
+        BitWriter slow, fast;
+        slow.Put(0x5A5A5A5A5A5A5A5AULL, lead);
+        fast.Put(0x5A5A5A5A5A5A5A5AULL, lead);
+        for (auto v : values) slow.Put(v, width);
+        fast.PutFixed(values.data(), count, width);
+        const Message a = slow.Finish(), b = fast.Finish();
+        INFO("width " << width << " lead " << lead << " count " << count);
+        REQUIRE(a.bits == b.bits);
+        REQUIRE(a.bytes == b.bytes);
+        BitReader r(b, "fixed");
+        r.Skip(static_cast<std::uint64_t>(lead));
+        const std::uint64_t start = r.Position();
+        std::vector<std::uint32_t> got(count), peeked(count);
+        if (width >= 1 && width <= 32) r.PeekFixed(start, peeked.data(), count, width);
+        r.GetFixed(got.data(), count, width);
+        CHECK_NOTHROW(r.ExpectEnd());
+        const std::uint64_t mask = width >= 64 ? ~0ULL : (std::uint64_t{1} << width) - 1;
+        for (std::size_t i = 0; i < count; ++i) {
+          REQUIRE(got[i] == (values[i] & mask));
+          if (width >= 1 && width <= 32) REQUIRE(peeked[i] == got[i]);
+        }
+      }
+    }
+  }
+  ForcePortablePaths(false);
+}
+
+TEST_CASE("GetFixed, PeekFixed and Skip refuse to run past the end", "[bitstream]") {
+  BitWriter w;
+  const std::vector<std::uint32_t> values(100, 5);
+  w.PutFixed(values.data(), values.size(), 3);
+  const Message m = w.Finish();
+  std::vector<std::uint32_t> out(101);
+  BitReader r(m, "fixed");
+  CHECK_THROWS_AS(r.GetFixed(out.data(), 101, 3), FormatError);
+  CHECK_THROWS_AS(r.PeekFixed(4, out.data(), 99, 3), FormatError);
+  CHECK_THROWS_AS(r.Skip(301), FormatError);
+  r.Skip(3);
+  CHECK(r.Position() == 3);
+  r.GetFixed(out.data(), 99, 3);
+  CHECK(out[98] == 5);
+  CHECK_NOTHROW(r.ExpectEnd());
 }
 
 }  // namespace gradquant

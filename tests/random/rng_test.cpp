@@ -77,3 +77,33 @@ TEST_CASE("Normals have mean 0 and variance 1", "[random]") {
 }
 
 }  // namespace gradquant
+
+namespace gradquant {
+
+TEST_CASE("Words equals Word on every path: heads, batches, tails, high counters", "[random]") {
+  const Rng rng({9, 1, 2, 3}, Purpose::kDither);
+  for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{3}, std::uint64_t{61},
+                              (std::uint64_t{1} << 34) - 70, std::uint64_t{1} << 40}) {
+    for (std::size_t count : {std::size_t{0}, std::size_t{1}, std::size_t{5}, std::size_t{64},
+                              std::size_t{67}, std::size_t{1000}}) {
+      std::vector<std::uint32_t> words(count);
+      rng.Words(first, count, words.data());
+      for (std::size_t j = 0; j < count; ++j) {
+        INFO("first " << first << " count " << count << " j " << j);
+        REQUIRE(words[j] == rng.Word(first + j));
+      }
+    }
+  }
+  for (std::uint32_t w : {0u, 1u, 0x7FFFFFFFu, 0x80000000u, 0xFFFFFFFFu}) {
+    CHECK(UniformFromWord(w) == static_cast<double>(w) * 0x1p-32);
+  }
+}
+
+TEST_CASE("The portable and the vectorised Philox batches give the same words", "[random]") {
+  CHECK(detail::PhiloxBatchesAgree(0, 0, 0));
+  CHECK(detail::PhiloxBatchesAgree(12345, 0xDEADBEEFu, 0x01234567u));
+  CHECK(detail::PhiloxBatchesAgree((std::uint64_t{1} << 32) - 5, 0xFFFFFFFFu, 0xFFFFFFFFu));
+  CHECK(detail::PhiloxBatchesAgree(~std::uint64_t{0} - 20, 7, 9));
+}
+
+}  // namespace gradquant

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <memory>
 
 namespace gradquant {
@@ -11,6 +12,13 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// Seconds of CPU this thread has used.
+double ThreadSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 double Median(std::vector<double> v) {
@@ -44,7 +52,7 @@ double MeasureReadBandwidth(std::size_t bytes, int repeats) {
 }
 
 Throughput MeasureThroughput(const Quantizer& quantizer, const LayerInfo& layer,
-                             const std::vector<arma::fvec>& slabs, int repeats) {
+                             const std::vector<arma::fvec>& slabs, int repeats, bool cpuTime) {
   SlabContext ctx;
   ctx.layer = &layer;
   ctx.seed = 1;
@@ -59,16 +67,19 @@ Throughput MeasureThroughput(const Quantizer& quantizer, const LayerInfo& layer,
   std::uint64_t bits = 0;
   for (int r = 0; r <= repeats; ++r) {
     const auto t0 = Clock::now();
+    const double c0 = ThreadSeconds();
     const std::vector<Message> messages = quantizer.EncodeGroup(slabs, ctx, nullptr);
     const auto t1 = Clock::now();
+    const double c1 = ThreadSeconds();
     const GroupResult decoded = quantizer.DecodeGroup(messages, ctx);
     const auto t2 = Clock::now();
+    const double c2 = ThreadSeconds();
     if (r == 0) {
       for (const auto& m : messages) bits += m.bits;
       continue;
     }
-    enc.push_back(Seconds(t0, t1));
-    dec.push_back(Seconds(t1, t2));
+    enc.push_back(cpuTime ? c1 - c0 : Seconds(t0, t1));
+    dec.push_back(cpuTime ? c2 - c1 : Seconds(t1, t2));
   }
   Throughput t;
   t.bytes = 4.0 * static_cast<double>(layer.n) * static_cast<double>(slabs.size());

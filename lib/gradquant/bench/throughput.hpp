@@ -44,8 +44,11 @@ struct Throughput {
  * Times EncodeGroup and DecodeGroup of @p quantizer on @p slabs (one per worker) of @p layer:
  * one warm-up, then the median of @p repeats runs each. A stateful method first sees two
  * records (encode, decode, Observe), so its steady state is what is timed.
+ * @param cpuTime time with the calling thread's CPU clock instead of the wall clock: on a
+ *        machine shared with other jobs it counts only this thread's work (one thread only).
  */
 Throughput MeasureThroughput(const Quantizer& quantizer, const LayerInfo& layer,
-                             const std::vector<arma::fvec>& slabs, int repeats);
+                             const std::vector<arma::fvec>& slabs, int repeats,
+                             bool cpuTime = false);
 
 }  // namespace gradquant

@@ -38,6 +38,41 @@ class BitReader {
   /** Reads @p count fixed-width values. @throws FormatError past the end. */
   void GetFixed(std::uint32_t* values, std::size_t count, int nbits);
 
+  /**
+   * Reads @p count single bits as out_i = bit ? ifOne : ifZero. Past the end it throws what
+   * GetBit() would at the first missing bit.
+   */
+  void GetBitsAsFloats(std::size_t count, float ifOne, float ifZero, float* out);
+
+  /** Throws the FormatError GetFixed(count, nbits) would throw, if the fields do not fit. */
+  void CheckFixed(std::size_t count, int nbits) const;
+
+  /**
+   * Reads @p count fixed-width values (1 <= nbits <= 32) at the absolute bit position @p at
+   * without moving the read position: for decoding parts of one field array in parallel.
+   * @throws FormatError if they run past the end of the message.
+   */
+  void PeekFixed(std::uint64_t at, std::uint32_t* values, std::size_t count, int nbits) const;
+
+  /**
+   * A reader of the same message placed at bit @p pos (<= the bit count): for decoding parts of
+   * a message whose offsets the format fixes, in parallel.
+   */
+  BitReader At(std::uint64_t pos) const;
+
+  /** Moves the read position @p nbits bits on. @throws FormatError past the end. */
+  void Skip(std::uint64_t nbits);
+
+  /** The read position: bits consumed so far. */
+  std::uint64_t Position() const { return pos_; }
+
+  /**
+   * The next bits from the read position, MSB-aligned, without moving: at least the first 57
+   * are the message's (bits past its end read as zero, padding as stored). For fast decoders of
+   * variable-length codes, which must check Remaining() before using a field.
+   */
+  std::uint64_t Window() const { return Peek57(pos_); }
+
   /** Bits left before the end of the message. */
   std::uint64_t Remaining() const { return bits_ - pos_; }
 

@@ -42,8 +42,20 @@ class BitWriter {
   /** Writes the IEEE-754 binary32 pattern of @p x (32 bits). */
   void PutFloat32(float x);
 
-  /** Writes @p count values of @p nbits bits each (each value must fit in nbits). */
+  /**
+   * Writes @p count values of @p nbits bits each (0 <= nbits <= 32; values are masked to nbits,
+   * as Put does), packed a word at a time.
+   */
   void PutFixed(const std::uint32_t* values, std::size_t count, int nbits);
+
+  /**
+   * Appends the first @p bits bits of the MSB-first word string @p words (as PackFixed makes
+   * them): the same as Put(words[k], 64) for each whole word and a final partial Put.
+   */
+  void PutWords(const std::uint64_t* words, std::uint64_t bits);
+
+  /** Appends the bits of @p message (its `bits` bits, as if they were written here). */
+  void Append(const Message& message);
 
   /** Number of bits written so far. */
   std::uint64_t BitCount() const { return words_ * 64 + static_cast<std::uint64_t>(fill_); }
@@ -67,6 +79,44 @@ class BitWriter {
   std::uint64_t acc_ = 0;             // pending bits, left-aligned
   int fill_ = 0;                      // number of pending bits in acc_
   std::uint64_t words_ = 0;
+};
+
+/**
+ * A register-resident front for a BitWriter: fields of up to 63 bits collect in a local word,
+ * which goes to the writer 64 bits at a time. For loops that write many short codes (gamma
+ * gaps, sign bits); the bits are exactly those of the same Put calls on the writer.
+ */
+class LocalBits {
+ public:
+  explicit LocalBits(BitWriter& w) : w_(w) {}
+  LocalBits(const LocalBits&) = delete;
+  LocalBits& operator=(const LocalBits&) = delete;
+  ~LocalBits() { Flush(); }
+
+  /** Writes the low @p nbits (1..63) bits of @p value, which must have no higher bits set. */
+  void Put(std::uint64_t value, int nbits) {
+    if (fill_ + nbits < 64) {
+      acc_ = (acc_ << nbits) | value;
+      fill_ += nbits;
+      return;
+    }
+    const int rest = fill_ + nbits - 64;  // bits of value that do not fit this word
+    w_.Put((acc_ << (64 - fill_)) | (value >> rest), 64);
+    acc_ = rest ? value & ((std::uint64_t{1} << rest) - 1) : 0;
+    fill_ = rest;
+  }
+
+  /** Hands the pending bits to the writer (also done on destruction). */
+  void Flush() {
+    w_.Put(acc_, fill_);
+    acc_ = 0;
+    fill_ = 0;
+  }
+
+ private:
+  BitWriter& w_;
+  std::uint64_t acc_ = 0;  // pending bits, right-aligned
+  int fill_ = 0;
 };
 
 }  // namespace gradquant

@@ -11,11 +11,24 @@ int CeilLog2(std::uint64_t count) { return count <= 1 ? 0 : BitLength(count - 1)
 void PutGamma(BitWriter& w, std::uint64_t n) {
   assert(n >= 1);
   const int len = BitLength(n);
+  if (len <= 32) {  // len - 1 zeros then n: n itself in 2 len - 1 bits
+    w.Put(n, 2 * len - 1);
+    return;
+  }
   w.Put(0, len - 1);
   w.Put(n, len);
 }
 
 std::uint64_t GetGamma(BitReader& r) {
+  // Fast path: the whole code inside the next 57 bits of the message.
+  const std::uint64_t window = r.Window();
+  if (window != 0) {
+    const int length = 2 * __builtin_clzll(window) + 1;
+    if (length <= 57 && static_cast<std::uint64_t>(length) <= r.Remaining()) {
+      r.Skip(static_cast<std::uint64_t>(length));
+      return window >> (64 - length);
+    }
+  }
   int zeros = 0;
   while (!r.GetBit()) {
     if (++zeros > 63) r.Fail("Elias-gamma code longer than 64 bits");

@@ -38,13 +38,23 @@ void PutIndexSet(BitWriter& w, const std::vector<std::size_t>& sorted, std::uint
   PutGamma(w, sorted.size() + 1);
   const int b = RiceParameter(n, sorted.size());
   std::uint64_t next = 0;  // one past the previous index
-  for (std::size_t idx : sorted) {
-    const std::uint64_t gap = idx + 1 - next;
-    if (code == IndexCode::kGamma) {
-      PutGamma(w, gap);
-    } else {
-      PutRice(w, gap, b);
+  if (code == IndexCode::kGamma) {
+    LocalBits bits(w);
+    for (std::size_t idx : sorted) {
+      const std::uint64_t gap = idx + 1 - next;
+      const int len = 64 - __builtin_clzll(gap);
+      if (len <= 32) {
+        bits.Put(gap, 2 * len - 1);  // PutGamma: len - 1 zeros, then gap, in one field
+      } else {
+        bits.Flush();
+        PutGamma(w, gap);
+      }
+      next = idx + 1;
     }
+    return;
+  }
+  for (std::size_t idx : sorted) {
+    PutRice(w, idx + 1 - next, b);
     next = idx + 1;
   }
 }
@@ -58,14 +68,34 @@ std::vector<std::size_t> GetIndexSet(BitReader& r, std::uint64_t n, std::uint64_
   }
   const int b = RiceParameter(n, count);
   const std::uint64_t maxQuotient = n ? (n - 1) >> b : 0;
-  std::vector<std::size_t> out;
-  out.reserve(count);
+  std::vector<std::size_t> out(count);
   std::uint64_t next = 0;
-  for (std::uint64_t j = 0; j < count; ++j) {
-    const std::uint64_t gap = code == IndexCode::kGamma ? GetGamma(r) : GetRice(r, b, maxQuotient);
+  auto take = [&](std::uint64_t j, std::uint64_t gap) {
     if (gap > n - next) r.Fail("index past the end of the slab (n = " + std::to_string(n) + ")");
     next += gap;
-    out.push_back(static_cast<std::size_t>(next - 1));
+    out[j] = static_cast<std::size_t>(next - 1);
+  };
+  for (std::uint64_t j = 0; j < count;) {
+    if (code == IndexCode::kGamma) {
+      // Every gamma code that lies whole inside the next 57 bits, without a call each; the
+      // checks are the same, in the same order.
+      const std::uint64_t window = r.Window();
+      const int avail = static_cast<int>(std::min<std::uint64_t>(57, r.Remaining()));
+      int used = 0;
+      while (j < count) {
+        const std::uint64_t rest = window << used;
+        if (rest == 0) break;
+        const int len = 2 * __builtin_clzll(rest) + 1;
+        if (used + len > avail) break;
+        const std::uint64_t gap = rest >> (64 - len);
+        used += len;
+        take(j++, gap);
+      }
+      r.Skip(static_cast<std::uint64_t>(used));
+      if (used > 0) continue;
+    }
+    take(j, code == IndexCode::kGamma ? GetGamma(r) : GetRice(r, b, maxQuotient));
+    ++j;
   }
   return out;
 }

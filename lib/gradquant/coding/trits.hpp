@@ -40,8 +40,14 @@ void PutTrits(BitWriter& w, const std::int8_t* trits, std::size_t count, TritPac
 
 /**
  * Reads @p count trits into @p trits.
+ * @param first the position of trits[0] in its array, for error texts (a part of an array
+ *        read on its own reports the same positions as the whole).
  * @throws FormatError past the end of the message or on an invalid pattern.
  */
-void GetTrits(BitReader& r, std::int8_t* trits, std::size_t count, TritPacking packing);
+void GetTrits(BitReader& r, std::int8_t* trits, std::size_t count, TritPacking packing,
+              std::size_t first = 0);
+
+/** Throws the FormatError GetTrits(count) would throw for a message too short to hold them. */
+void CheckTrits(const BitReader& r, std::size_t count, TritPacking packing);
 
 }  // namespace gradquant

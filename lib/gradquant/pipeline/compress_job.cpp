@@ -1,9 +1,15 @@
 #include "gradquant/pipeline/compress_job.hpp"
 
+#include <omp.h>
+
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <map>
 #include <memory>
+#include <mutex>
 
+#include "gradquant/core/memory.hpp"
 #include "gradquant/core/parallel.hpp"
 #include "gradquant/core/version.hpp"
 #include "gradquant/io/message_store.hpp"
@@ -44,6 +50,24 @@ void LayerTotals::Add(const LayerTotals& o) {
   theoryKind = CombineTheoryKinds(theoryKind, o.theoryKind);
 }
 
+namespace {
+
+// One (layer, record) of a compress run as it moves through the pipeline.
+struct Item {
+  std::size_t li = 0, ri = 0;
+  std::vector<arma::fvec> slabs;  // read; freed once computed
+  std::vector<Message> encoded;
+  GroupResult decoded;
+  SlabStats stats;
+  std::vector<Theory> theory;
+  std::vector<double> errorSq, normSq;
+  double aggErrorSq = 0, aggNormSq = 0;
+  std::uint64_t nonfinite = 0;  // NaN/Inf values zeroed while reading
+  std::exception_ptr error;  // the first failure of this item's stages
+};
+
+}  // namespace
+
 std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantizer,
                                      const Selection& selection, const CompressOptions& options) {
   std::vector<LayerInfo> layers;
@@ -52,70 +76,158 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   for (std::size_t r : selection.records) steps.push_back(dump.Steps()[r]);
   const std::size_t workers = dump.Workers();
 
+  // Slab-sized blocks come and go for every item: keep freed memory for reuse instead of
+  // mapping and faulting in fresh pages each time (the peak resident size is unchanged).
+  RetainFreedMemory();
   OutputFile out(options.outPath);
   DumpWriter writer(out, steps, workers, layers, options.attributes, /*withAggregate=*/true);
   MessageWriter messages(out, steps, workers, layers, quantizer.Spec(), options.seed);
 
-  std::vector<LayerTotals> totals;
-  const std::size_t units = layers.size() * steps.size();
-  std::size_t done = 0;
+  // The (layer, record) items run as a pipeline of OpenMP tasks: read (HDF5, one at a time),
+  // compute (encode, decode, theory, errors: items of different layers, or of a stateless
+  // method, side by side, each spreading its loops over free threads), write (HDF5, in item
+  // order, where the totals are summed too). Every number is computed exactly as in a plain
+  // loop and summed in item order, so the output does not depend on the thread count. At most
+  // threads + 1 items are in flight, so memory stays a few slabs whatever the dump's size.
+  const std::size_t items = layers.size() * steps.size();
+  std::vector<Item> work(items);
+  std::vector<std::unique_ptr<LayerState>> states(layers.size());
+  std::vector<char> stateful(layers.size());
   for (std::size_t li = 0; li < layers.size(); ++li) {
-    const LayerInfo& layer = layers[li];
-    LayerTotals t;
-    t.name = layer.name;
-    t.n = layer.n;
-    std::map<std::string, std::uint64_t> reported;  // records that reported each stat
-    std::unique_ptr<LayerState> state = quantizer.NewLayerState(layer);
-    for (std::size_t ri = 0; ri < steps.size(); ++ri) {
-      std::vector<arma::fvec> slabs(workers);
-      std::vector<std::uint64_t> zeroed(workers, 0);
-      ParallelFor(workers, [&](std::size_t w) {
-        slabs[w] = dump.ReadSlab(selection.layers[li], selection.records[ri], w, &zeroed[w]);
-      });
-      for (std::uint64_t z : zeroed) t.nonfinite += z;
-      SlabContext ctx;
-      ctx.layer = &layer;
-      ctx.seed = options.seed;
-      ctx.step = static_cast<std::uint64_t>(steps[ri]);
-      ctx.workers = static_cast<std::uint32_t>(workers);
-      ctx.state = state.get();
-      SlabStats stats;
-      const std::vector<Message> encoded = quantizer.EncodeGroup(slabs, ctx, &stats);
-      const GroupResult decoded = quantizer.DecodeGroup(encoded, ctx);
-      quantizer.Diagnose(slabs, decoded, ctx, &stats);
-      AddStats(stats, decoded.stats);
-      AddStats(t.stats, stats);
-      for (const auto& entry : stats) ++reported[entry.first];
-      messages.Write(li, ri, encoded, decoded.downlinkBits);
-      std::vector<Theory> theory(workers);
-      std::vector<double> errorSq(workers), normSq(workers);
-      ParallelFor(workers, [&](std::size_t w) {
-        theory[w] = quantizer.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
-        errorSq[w] = FitErrorSq(decoded.workers[w], slabs[w], quantizer.SignOutput());
-        normSq[w] = SquaredNorm(slabs[w]);
-      });
-      for (std::size_t w = 0; w < workers; ++w) {
-        writer.WriteSlab(li, ri, w, decoded.workers[w].memptr());
-        t.bits += encoded[w].bits;
-        t.errorSq += errorSq[w];
-        t.normSq += normSq[w];
-        t.theoryKind = CombineTheoryKinds(t.theoryKind, theory[w].Kind());
-        if (!std::isnan(theory[w].Value())) t.theorySq += theory[w].Value();
+    stateful[li] = quantizer.NewLayerState(layers[li]) != nullptr;
+  }
+  std::vector<LayerTotals> totals(layers.size());
+  std::vector<std::map<std::string, std::uint64_t>> reported(layers.size());
+  std::mutex io;  // every HDF5 call of the run, reads and writes
+  std::atomic<std::size_t> failedAt{items};  // lowest item with an error: later ones stop
+  std::size_t done = 0;
+  std::vector<char> readDone(items), computed(items);
+  char none = 0;  // a dependence on nothing
+
+  auto stage = [&](std::size_t j, auto&& body) {
+    Item& item = work[j];
+    if (item.error || j > failedAt.load()) return;
+    try {
+      body(item);
+    } catch (...) {
+      item.error = std::current_exception();
+      std::size_t seen = failedAt.load();
+      while (j < seen && !failedAt.compare_exchange_weak(seen, j)) {
       }
-      // The state moves on only after everything about this record used the state it was
-      // encoded with.
-      if (state) quantizer.Observe(*state, decoded, ctx);
-      writer.WriteAggregate(li, ri, decoded.aggregate.memptr());
-      const arma::fvec mean = MeanOf(slabs);
-      t.aggErrorSq += FitErrorSq(decoded.aggregate, mean, quantizer.SignOutput());
-      t.aggNormSq += SquaredNorm(mean);
-      t.downlinkBits += decoded.downlinkBits;
-      t.slabs += workers;
-      ++t.records;
-      if (options.progress) options.progress(++done, units);
     }
-    FinishStats(t, reported);
-    totals.push_back(t);
+  };
+  auto read = [&](Item& item) {
+    item.slabs.resize(workers);
+    std::lock_guard<std::mutex> lock(io);
+    for (std::size_t w = 0; w < workers; ++w) {
+      std::uint64_t zeroed = 0;
+      item.slabs[w] = dump.ReadSlab(selection.layers[item.li], selection.records[item.ri], w,
+                                    &zeroed);
+      item.nonfinite += zeroed;
+    }
+  };
+  auto compute = [&](Item& item) {
+    const LayerInfo& layer = layers[item.li];
+    if (item.ri == 0 && stateful[item.li]) states[item.li] = quantizer.NewLayerState(layer);
+    LayerState* state = states[item.li].get();
+    SlabContext ctx;
+    ctx.layer = &layer;
+    ctx.seed = options.seed;
+    ctx.step = static_cast<std::uint64_t>(steps[item.ri]);
+    ctx.workers = static_cast<std::uint32_t>(workers);
+    ctx.state = state;
+    const std::vector<arma::fvec>& slabs = item.slabs;
+    item.encoded = quantizer.EncodeGroup(slabs, ctx, &item.stats);
+    item.decoded = quantizer.DecodeGroup(item.encoded, ctx);
+    quantizer.Diagnose(slabs, item.decoded, ctx, &item.stats);
+    AddStats(item.stats, item.decoded.stats);
+    item.theory.resize(workers);
+    item.errorSq.resize(workers);
+    item.normSq.resize(workers);
+    ParallelFor(workers, [&](std::size_t w) {
+      item.theory[w] = quantizer.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
+      FitErrorAndNormSq(item.decoded.workers[w], slabs[w], quantizer.SignOutput(),
+                        &item.errorSq[w], &item.normSq[w]);
+    });
+    // The state moves on only after everything about this record used the state it was
+    // encoded with.
+    if (state) quantizer.Observe(*state, item.decoded, ctx);
+    if (item.ri + 1 == steps.size()) states[item.li].reset();
+    const arma::fvec mean = MeanOf(slabs);
+    item.aggErrorSq = FitErrorSq(item.decoded.aggregate, mean, quantizer.SignOutput());
+    item.aggNormSq = SquaredNorm(mean);
+    item.slabs = {};
+  };
+  auto write = [&](Item& item) {
+    LayerTotals& t = totals[item.li];
+    AddStats(t.stats, item.stats);
+    for (const auto& entry : item.stats) ++reported[item.li][entry.first];
+    {
+      std::lock_guard<std::mutex> lock(io);
+      messages.Write(item.li, item.ri, item.encoded, item.decoded.downlinkBits);
+      for (std::size_t w = 0; w < workers; ++w) {
+        writer.WriteSlab(item.li, item.ri, w, item.decoded.workers[w].memptr());
+      }
+      writer.WriteAggregate(item.li, item.ri, item.decoded.aggregate.memptr());
+    }
+    for (std::size_t w = 0; w < workers; ++w) {
+      t.bits += item.encoded[w].bits;
+      t.errorSq += item.errorSq[w];
+      t.normSq += item.normSq[w];
+      t.theoryKind = CombineTheoryKinds(t.theoryKind, item.theory[w].Kind());
+      if (!std::isnan(item.theory[w].Value())) t.theorySq += item.theory[w].Value();
+    }
+    t.nonfinite += item.nonfinite;
+    t.aggErrorSq += item.aggErrorSq;
+    t.aggNormSq += item.aggNormSq;
+    t.downlinkBits += item.decoded.downlinkBits;
+    t.slabs += workers;
+    ++t.records;
+    if (item.ri + 1 == steps.size()) FinishStats(t, reported[item.li]);
+    if (options.progress) options.progress(++done, items);
+    const std::size_t li = item.li, ri = item.ri;
+    item = Item{};  // the memory goes with the item
+    item.li = li;
+    item.ri = ri;
+  };
+
+  for (std::size_t j = 0; j < items; ++j) {
+    work[j].li = j / steps.size();
+    work[j].ri = j % steps.size();
+  }
+  for (std::size_t li = 0; li < layers.size(); ++li) {
+    totals[li].name = layers[li].name;
+    totals[li].n = layers[li].n;
+  }
+  // Task graph. All HDF5 tasks form one chain (R_0 .. R_{L-1}, then W_j, R_{j+L} for each j,
+  // L = threads): they never wait on each other's lock, writes go out in item order, and reads
+  // run L items ahead. C_j needs R_j, and C_{j-1} when the layer keeps state.
+  const std::size_t lookahead = std::max<std::size_t>(1, static_cast<std::size_t>(omp_get_max_threads()));
+  char ioToken = 0;
+#pragma omp parallel
+#pragma omp single
+  {
+    auto readAndCompute = [&](std::size_t j) {
+      // GCC does not count a use in a depend clause, hence [[maybe_unused]].
+      [[maybe_unused]] char* previousCompute =
+          j > 0 && work[j].ri > 0 && stateful[work[j].li] ? &computed[j - 1] : &none;
+      [[maybe_unused]] char* thisRead = &readDone[j];
+      [[maybe_unused]] char* thisCompute = &computed[j];
+#pragma omp task depend(inout : ioToken) depend(out : thisRead[0])
+      stage(j, read);
+#pragma omp task depend(in : thisRead[0], previousCompute[0]) depend(out : thisCompute[0])
+      stage(j, compute);
+    };
+    for (std::size_t j = 0; j < std::min(lookahead, items); ++j) readAndCompute(j);
+    for (std::size_t j = 0; j < items; ++j) {
+      [[maybe_unused]] char* thisCompute = &computed[j];
+#pragma omp task depend(inout : ioToken) depend(in : thisCompute[0])
+      stage(j, write);
+      if (j + lookahead < items) readAndCompute(j + lookahead);
+    }
+  }
+  for (const Item& item : work) {
+    if (item.error) std::rethrow_exception(item.error);
   }
   RootAttributes counts;
   counts.strings["nonfinite"] = NonfiniteName(dump.Nonfinite());

@@ -9,15 +9,29 @@
 #include "gradquant/coding/codes.hpp"
 #include "gradquant/coding/entropy.hpp"
 #include "gradquant/quantizers/scale.hpp"
+#include "gradquant/quantizers/simd_kernels.hpp"
+#include "gradquant/quantizers/slab_plan.hpp"
+#include "gradquant/quantizers/slab_sums.hpp"
 
 namespace gradquant {
 namespace {
 
-constexpr std::size_t kChunk = 4096;  // uniforms generated per batch
+constexpr std::size_t kBlock = 2048;  // coordinates per generator batch (stack buffers)
 
-float MaxAbs(const float* g, std::size_t n) {
-  float m = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(g[i]));
+// out_i = step·(k_i − u_i) with k_i = sym_i − offset and u_i = U_i − 1/2.
+__attribute__((target_clones("avx2", "default"))) void ValueBlock(
+    const std::int32_t* sym, const std::uint32_t* words, std::size_t n, double step,
+    std::int32_t offset, float* out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = static_cast<float>(
+        step * (static_cast<double>(sym[i] - offset) - (UniformFromWord(words[i]) - 0.5)));
+  }
+}
+
+// Largest symbol of a block (symbols are unsigned on the wire).
+std::uint32_t MaxOf(const std::uint32_t* v, std::size_t n) {
+  std::uint32_t m = 0;
+  for (std::size_t i = 0; i < n; ++i) m = std::max(m, v[i]);
   return m;
 }
 
@@ -25,30 +39,21 @@ float MaxAbs(const float* g, std::size_t n) {
 
 void DitheredIndices(const float* g, std::size_t n, float step, std::int32_t s, const Rng& dither,
                      std::uint64_t first, std::int32_t* k) {
-  double u[kChunk];
-  const double d = static_cast<double>(step);
-  for (std::size_t c = 0; c < n; c += kChunk) {
-    const std::size_t len = std::min(kChunk, n - c);
-    dither.Uniforms(first + c, len, u);
-    for (std::size_t i = 0; i < len; ++i) {
-      // y + (U - 1/2) + 1/2 = y + U: floor(y + U) is the half-up rounding of y + u.
-      const double t = std::floor(static_cast<double>(g[c + i]) / d + u[i]);
-      k[c + i] = static_cast<std::int32_t>(std::clamp(t, -static_cast<double>(s),
-                                                      static_cast<double>(s)));
-    }
+  std::uint32_t words[kBlock];
+  for (std::size_t c = 0; c < n; c += kBlock) {
+    const std::size_t len = std::min(kBlock, n - c);
+    dither.Words(first + c, len, words);
+    kernels::DitherIndices(g + c, words, len, static_cast<double>(step), s, 0, k + c);
   }
 }
 
 void DitheredValues(const std::int32_t* k, std::size_t n, float step, const Rng& dither,
                     std::uint64_t first, float* out) {
-  double u[kChunk];
-  for (std::size_t c = 0; c < n; c += kChunk) {
-    const std::size_t len = std::min(kChunk, n - c);
-    dither.Uniforms(first + c, len, u);
-    for (std::size_t i = 0; i < len; ++i) {
-      out[c + i] = static_cast<float>(static_cast<double>(step) *
-                                      (static_cast<double>(k[c + i]) - (u[i] - 0.5)));
-    }
+  std::uint32_t words[kBlock];
+  for (std::size_t c = 0; c < n; c += kBlock) {
+    const std::size_t len = std::min(kBlock, n - c);
+    dither.Words(first + c, len, words);
+    ValueBlock(k + c, words, len, static_cast<double>(step), 0, out + c);
   }
 }
 
@@ -64,55 +69,79 @@ Message DqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
                               SlabStats* stats) const {
   const Rng dither(ctx.Key(), Purpose::kDither);
   const int width = CeilLog2(2 * static_cast<std::uint64_t>(s_) + 1);
-  std::vector<std::int32_t> k(g.n_elem);
-  std::vector<std::uint32_t> symbols(g.n_elem);
-  BitWriter w;
-  std::size_t buckets = 0;
-  for (const auto& [b0, b1] : Buckets(g.n_elem, bucket_)) {
-    ++buckets;
-    const float step = StepForMax(MaxAbs(g.memptr() + b0, b1 - b0), s_);
-    w.PutFloat32(step);
-    if (step > 0) {
-      DitheredIndices(g.memptr() + b0, b1 - b0, step, s_, dither, b0, k.data() + b0);
-    } else {
-      std::fill(k.begin() + b0, k.begin() + b1, 0);
+  const SlabPlan plan(g.n_elem, bucket_);
+  std::vector<float> steps(plan.Buckets());
+  ForEachBucket(plan, [&](std::size_t k) {
+    const auto [b0, b1] = plan.BucketRange(k);
+    steps[k] = StepForMax(MaxAbs(g.memptr() + b0, b1 - b0), s_);
+  });
+  SymbolCounts counts(2 * static_cast<std::uint32_t>(s_) + 1, stats ? g.n_elem : 0);
+  Message m = EncodePlan(plan, [&](std::size_t, const Segment& seg, BitWriter& w) {
+    const float step = steps[seg.bucket];
+    if (seg.head) w.PutFloat32(step);
+    std::uint32_t words[kBlock];
+    std::int32_t symbols[kBlock];
+    for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {
+      const std::size_t len = std::min(kBlock, seg.end - c);
+      if (step > 0) {
+        dither.Words(c, len, words);
+        kernels::DitherIndices(g.memptr() + c, words, len, static_cast<double>(step), s_, s_,
+                                symbols);
+      } else {
+        std::fill(symbols, symbols + len, s_);  // k = 0
+      }
+      const auto* sym = reinterpret_cast<const std::uint32_t*>(symbols);
+      w.PutFixed(sym, len, width);
+      if (stats) counts.Add(c, sym, len);
     }
-    for (std::size_t i = b0; i < b1; ++i) symbols[i] = static_cast<std::uint32_t>(k[i] + s_);
-    w.PutFixed(symbols.data() + b0, b1 - b0, width);
-  }
+  });
   if (stats) {
-    (*stats)["bits_entropy"] =
-        EmpiricalEntropyBits(symbols.data(), symbols.size(), 2 * s_ + 1) + 32.0 * buckets;
+    (*stats)["bits_entropy"] = counts.EntropyBits() + 32.0 * static_cast<double>(plan.Buckets());
   }
-  return w.Finish();
+  return m;
 }
 
 arma::fvec DqsgQuantizer::Decode(const Message& message, const SlabContext& ctx) const {
   BitReader r(message, MessageName(spec_, ctx));
   const Rng dither(ctx.Key(), Purpose::kDither);
   const int width = CeilLog2(2 * static_cast<std::uint64_t>(s_) + 1);
-  arma::fvec out(ctx.layer->n);
-  std::vector<std::uint32_t> symbols;
-  std::vector<std::int32_t> k;
-  for (const auto& [b0, b1] : Buckets(out.n_elem, bucket_)) {
-    const float step = r.GetFloat32();
-    if (!(step >= 0.0f) || !std::isfinite(step)) r.Fail("bucket step is not a finite value >= 0");
-    symbols.resize(b1 - b0);
-    k.resize(b1 - b0);
-    r.GetFixed(symbols.data(), symbols.size(), width);
-    for (std::size_t i = 0; i < symbols.size(); ++i) {
-      if (symbols[i] > 2 * static_cast<std::uint32_t>(s_)) r.Fail("symbol outside {0..2s}");
-      k[i] = static_cast<std::int32_t>(symbols[i]) - s_;
-    }
-    if (step == 0.0f) {
-      if (std::any_of(k.begin(), k.end(), [](std::int32_t v) { return v != 0; })) {
-        r.Fail("non-zero symbol in a bucket with step 0");
-      }
-      std::fill(out.begin() + b0, out.begin() + b1, 0.0f);
+  const auto top = 2 * static_cast<std::uint32_t>(s_);
+  arma::fvec out(ctx.layer->n, arma::fill::none);  // every coordinate is written below
+  const SlabPlan plan(out.n_elem, bucket_);
+  PlanReader reader(r, plan, [&](const Segment& s) {
+    return (s.head ? 32 : 0) + static_cast<std::uint64_t>(width) * s.Size();
+  });
+  std::vector<float> steps = reader.PeekFloatHeaders();
+  reader.Run([&](std::size_t, const Segment& seg, BitReader& in) {
+    float step;
+    if (seg.head) {
+      step = in.GetFloat32();
+      if (!(step >= 0.0f) || !std::isfinite(step)) in.Fail("bucket step is not a finite value >= 0");
+      const auto [b0, b1] = plan.BucketRange(seg.bucket);
+      in.CheckFixed(b1 - b0, width);  // the whole bucket first, as one GetFixed would
+      if (!reader.Parallel()) steps[seg.bucket] = step;
     } else {
-      DitheredValues(k.data(), k.size(), step, dither, b0, out.memptr() + b0);
+      step = steps[seg.bucket];
     }
-  }
+    std::uint32_t words[kBlock];
+    std::uint32_t symbols[kBlock];
+    for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {
+      const std::size_t len = std::min(kBlock, seg.end - c);
+      in.GetFixed(symbols, len, width);
+      if (MaxOf(symbols, len) > top) in.Fail("symbol outside {0..2s}");
+      if (step == 0.0f) {
+        if (std::any_of(symbols, symbols + len,
+                        [&](std::uint32_t v) { return v != static_cast<std::uint32_t>(s_); })) {
+          in.Fail("non-zero symbol in a bucket with step 0");
+        }
+        std::fill(out.memptr() + c, out.memptr() + c + len, 0.0f);
+        continue;
+      }
+      dither.Words(c, len, words);
+      ValueBlock(reinterpret_cast<const std::int32_t*>(symbols), words, len,
+                 static_cast<double>(step), s_, out.memptr() + c);
+    }
+  });
   r.ExpectEnd();
   return out;
 }

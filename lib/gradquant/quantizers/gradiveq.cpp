@@ -5,6 +5,8 @@
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
+#include "gradquant/core/parallel.hpp"
+#include "gradquant/quantizers/fp32.hpp"
 
 namespace gradquant {
 namespace {
@@ -25,13 +27,13 @@ bool Compressed(const SlabContext& ctx) {
 
 Message Float32Message(const arma::fvec& g) {
   BitWriter w;
-  for (float x : g) w.PutFloat32(x);
+  PutFloat32s(w, g.memptr(), g.n_elem);
   return w.Finish();
 }
 
 arma::fvec ReadFloat32(BitReader& r, std::uint64_t n) {
-  arma::fvec out(n);
-  for (auto& x : out) x = r.GetFloat32();
+  arma::fvec out(n, arma::fill::none);
+  GetFloat32s(r, out.memptr(), out.n_elem);
   r.ExpectEnd();
   return out;
 }
@@ -96,13 +98,11 @@ GroupResult GradiveqQuantizer::DecodeGroup(const std::vector<Message>& messages,
   out.workers.resize(messages.size());
   const double workers = static_cast<double>(std::max<std::size_t>(messages.size(), 1));
   if (!Compressed(ctx)) {
-    arma::vec sum(layer.n, arma::fill::zeros);
-    for (std::size_t w = 0; w < messages.size(); ++w) {
+    ParallelFor(messages.size(), [&](std::size_t w) {
       BitReader r(messages[w], MessageName(spec_, ctx.ForWorker(static_cast<std::uint32_t>(w))));
       out.workers[w] = ReadFloat32(r, layer.n);
-      sum += arma::conv_to<arma::vec>::from(out.workers[w]);
-    }
-    out.aggregate = arma::conv_to<arma::fvec>::from(sum / workers);
+    });
+    out.aggregate = MeanByDivision(out.workers);
     out.downlinkBits = 32 * layer.n;
     out.stats["compressed"] = 0.0;
     return out;

@@ -8,14 +8,21 @@ namespace {
 
 constexpr double kEigenCutoff = 1e-12;  // §4.4: round-off eigenvalues count as zero
 
-// Position of row-major source index i in the sliced order.
-struct ConvOrder {
-  std::uint64_t f, d, h, w;
-  std::uint64_t operator()(std::uint64_t i) const {
-    const std::uint64_t wi = i % w, hi = (i / w) % h, di = (i / (w * h)) % d, fi = i / (w * h * d);
-    return ((hi * w + wi) * d + di) * f + fi;
+// Calls f(i, j) for every row-major source index i of an (F, D, H, W) tensor, in order, with
+// j = ((h·W + w)·D + d)·F + f its position in the sliced order (no division per element).
+template <class F>
+void ForEachConvPosition(const LayerInfo& layer, F&& f) {
+  const std::uint64_t nf = layer.shape[0], nd = layer.shape[1], nh = layer.shape[2],
+                      nw = layer.shape[3];
+  std::uint64_t i = 0;
+  for (std::uint64_t fi = 0; fi < nf; ++fi) {
+    for (std::uint64_t di = 0; di < nd; ++di) {
+      for (std::uint64_t hi = 0; hi < nh; ++hi) {
+        for (std::uint64_t wi = 0; wi < nw; ++wi) f(i++, ((hi * nw + wi) * nd + di) * nf + fi);
+      }
+    }
   }
-};
+}
 
 }  // namespace
 
@@ -41,8 +48,9 @@ arma::mat ToSlices(const float* g, const LayerInfo& layer, const SliceLayout& la
   arma::mat x(layout.k, layout.slices, arma::fill::zeros);
   double* flat = x.memptr();
   if (layout.conv) {
-    const ConvOrder order{layer.shape[0], layer.shape[1], layer.shape[2], layer.shape[3]};
-    for (std::uint64_t i = 0; i < layer.n; ++i) flat[order(i)] = static_cast<double>(g[i]);
+    ForEachConvPosition(layer, [&](std::uint64_t i, std::uint64_t j) {
+      flat[j] = static_cast<double>(g[i]);
+    });
   } else {
     for (std::uint64_t i = 0; i < layer.n; ++i) flat[i] = static_cast<double>(g[i]);
   }
@@ -52,8 +60,9 @@ arma::mat ToSlices(const float* g, const LayerInfo& layer, const SliceLayout& la
 void FromSlices(const arma::mat& x, const LayerInfo& layer, const SliceLayout& layout, float* out) {
   const double* flat = x.memptr();
   if (layout.conv) {
-    const ConvOrder order{layer.shape[0], layer.shape[1], layer.shape[2], layer.shape[3]};
-    for (std::uint64_t i = 0; i < layer.n; ++i) out[i] = static_cast<float>(flat[order(i)]);
+    ForEachConvPosition(layer, [&](std::uint64_t i, std::uint64_t j) {
+      out[i] = static_cast<float>(flat[j]);
+    });
   } else {
     for (std::uint64_t i = 0; i < layer.n; ++i) out[i] = static_cast<float>(flat[i]);
   }

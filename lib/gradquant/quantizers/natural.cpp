@@ -4,14 +4,17 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
+#include "gradquant/quantizers/simd_kernels.hpp"
+#include "gradquant/quantizers/slab_plan.hpp"
 
 namespace gradquant {
 namespace {
 
-constexpr std::size_t kChunk = 4096;  // uniforms generated per batch
+constexpr std::size_t kBlock = 2048;  // coordinates per generator batch (stack buffers)
 constexpr std::uint32_t kMaxField = 254;
 constexpr std::uint32_t kMantissaMask = 0x7FFFFFu;
 
@@ -40,6 +43,19 @@ void CoordinateTheory(float t, double* exact, double* bound) {
   const double high = std::ldexp(1.0, field + 1 - 127);
   *exact += (high - a) * (a - low);
   *bound += field == 0 ? std::ldexp(1.0, -254) : a * a / 8.0;
+}
+
+// NaturalValue for a block; the largest field is 255 iff some code has it (then no output).
+__attribute__((target_clones("avx2", "default"))) std::uint32_t ValueBlock(
+    const std::uint32_t* codes, std::size_t n, float* out) {
+  std::uint32_t worst = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t code = codes[i];
+    const std::uint32_t bits = (code >> 8) << 31 | (code & 0xFFu) << 23;
+    std::memcpy(out + i, &bits, sizeof bits);
+    worst = std::max(worst, code & 0xFFu);
+  }
+  return worst;
 }
 
 }  // namespace
@@ -77,35 +93,47 @@ NaturalQuantizer::NaturalQuantizer(Params& params) : spec_(params.Canonical()) {
 Message NaturalQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
                                  SlabStats* stats) const {
   const Rng rng(ctx.Key(), Purpose::kRounding);
-  double u[kChunk];
-  std::size_t flushed = 0, subnormal = 0;
-  BitWriter w;
-  for (std::size_t c = 0; c < g.n_elem; c += kChunk) {
-    const std::size_t len = std::min<std::size_t>(kChunk, g.n_elem - c);
-    rng.Uniforms(c, len, u);
-    for (std::size_t i = 0; i < len; ++i) {
-      const float t = g[c + i];
-      bool flush = false;
-      w.Put(NaturalCode(t, u[i], &flush), 9);
-      flushed += flush;
-      subnormal += std::fpclassify(t) == FP_SUBNORMAL;
+  const SlabPlan plan(g.n_elem, 0);
+  std::vector<std::size_t> flushed(plan.Pieces(), 0), subnormal(plan.Pieces(), 0);
+  Message m = EncodePlan(plan, [&](std::size_t p, const Segment& seg, BitWriter& w) {
+    std::uint32_t words[kBlock], codes[kBlock];
+    for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {
+      const std::size_t len = std::min(kBlock, seg.end - c);
+      rng.Words(c, len, words);
+      std::uint32_t tiny = 0;
+      flushed[p] += kernels::NaturalCodes(g.memptr() + c, words, len, codes, &tiny);
+      subnormal[p] += tiny;
+      w.PutFixed(codes, len, 9);
     }
-  }
+  });
   if (stats) {
-    (*stats)["flushed"] = static_cast<double>(flushed);
-    (*stats)["subnormal"] = static_cast<double>(subnormal);
+    std::size_t flushedAll = 0, subnormalAll = 0;
+    for (std::size_t p = 0; p < plan.Pieces(); ++p) {
+      flushedAll += flushed[p];
+      subnormalAll += subnormal[p];
+    }
+    (*stats)["flushed"] = static_cast<double>(flushedAll);
+    (*stats)["subnormal"] = static_cast<double>(subnormalAll);
   }
-  return w.Finish();
+  return m;
 }
 
 arma::fvec NaturalQuantizer::Decode(const Message& message, const SlabContext& ctx) const {
   BitReader r(message, MessageName(spec_, ctx));
-  arma::fvec out(ctx.layer->n);
-  for (auto& x : out) {
-    const auto code = static_cast<std::uint32_t>(r.Get(9));
-    if ((code & 0xFFu) == 0xFFu) r.Fail("exponent field 255");
-    x = NaturalValue(code);
-  }
+  arma::fvec out(ctx.layer->n, arma::fill::none);  // every coordinate is written below
+  const SlabPlan plan(out.n_elem, 0);
+  PlanReader reader(r, plan, [](const Segment& s) { return 9 * std::uint64_t{s.Size()}; });
+  reader.Run([&](std::size_t, const Segment& seg, BitReader& in) {
+    std::uint32_t codes[kBlock];
+    for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {
+      const std::size_t want = std::min(kBlock, seg.end - c);
+      // A short message: the whole codes there are, then the next Get fails as it would alone.
+      const std::size_t len = std::min<std::uint64_t>(want, in.Remaining() / 9);
+      in.GetFixed(codes, len, 9);
+      if (ValueBlock(codes, len, out.memptr() + c) == 0xFFu) in.Fail("exponent field 255");
+      if (len < want) in.Get(9);
+    }
+  });
   r.ExpectEnd();
   return out;
 }

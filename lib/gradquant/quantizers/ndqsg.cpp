@@ -10,18 +10,16 @@
 #include "gradquant/coding/bit_writer.hpp"
 #include "gradquant/coding/codes.hpp"
 #include "gradquant/coding/entropy.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/quantizers/scale.hpp"
+#include "gradquant/quantizers/simd_kernels.hpp"
+#include "gradquant/quantizers/slab_plan.hpp"
+#include "gradquant/quantizers/slab_sums.hpp"
 
 namespace gradquant {
 namespace {
 
-constexpr std::size_t kChunk = 4096;  // uniforms generated per batch
-
-float MaxAbs(const float* g, std::size_t n) {
-  float m = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(g[i]));
-  return m;
-}
+constexpr std::size_t kBlock = 2048;  // coordinates per generator batch (stack buffers)
 
 // floor(2^bits / rho) for 1 <= bits <= 64.
 std::uint64_t FloorPow2Div(int bits, std::uint64_t rho) {
@@ -90,42 +88,69 @@ struct ResidueCoding {
   }
 };
 
-// The server's side information: the mean of the reconstructions it has taken in so far.
+__attribute__((target_clones("avx2", "default"))) void AddBlock(const float* x, std::size_t n,
+                                                                double* sum) {
+  for (std::size_t i = 0; i < n; ++i) sum[i] += static_cast<double>(x[i]);
+}
+
+__attribute__((target_clones("avx2", "default"))) void DivideBlock(const double* sum,
+                                                                   std::size_t n, double count,
+                                                                   float* out) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(sum[i] / count);
+}
+
+// The server's side information: the mean of the reconstructions it has taken in so far,
+// kept as the double sum (in worker order) and the count; y_i = sum_i / count.
 class SideTracker {
  public:
-  explicit SideTracker(std::size_t n) : sum_(n, arma::fill::zeros) {}
+  explicit SideTracker(std::size_t n) : sum_(n, 0.0) {}
   void Add(const arma::fvec& decoded) {
-    sum_ += arma::conv_to<arma::vec>::from(decoded);
+    AddInto(sum_.data(), decoded);
     ++count_;
   }
+  const double* Sum() const { return sum_.data(); }
+  double Count() const { return static_cast<double>(count_); }
   arma::vec Mean() const {
-    return count_ ? arma::vec(sum_ / static_cast<double>(count_))
-                  : arma::vec(sum_.n_elem, arma::fill::zeros);
+    arma::vec y(sum_.size());
+    for (std::size_t i = 0; i < sum_.size(); ++i) y[i] = count_ ? sum_[i] / Count() : 0.0;
+    return y;
+  }
+  // sum_i += (double)x_i, in parallel pieces.
+  static void AddInto(double* sum, const arma::fvec& x) {
+    constexpr std::size_t kPiece = std::size_t{1} << 18;
+    const float* p = x.memptr();
+    SplitFor((x.n_elem + kPiece - 1) / kPiece, [&](std::size_t c) {
+      const std::size_t b = c * kPiece;
+      AddBlock(p + b, std::min<std::size_t>(x.n_elem - b, kPiece), sum + b);
+    });
   }
 
  private:
-  arma::vec sum_;
+  std::vector<double> sum_;
   std::size_t count_ = 0;
 };
+
+// Keeps k = m - rho*q inside int32 for any m in {0..rho-1}.
+double QMax(std::int32_t rho) {
+  return std::floor((std::numeric_limits<std::int32_t>::max() - (rho - 1.0)) / rho);
+}
+
+// Coordinates per block: whole base-rho chunks.
+std::size_t BlockFor(const ResidueCoding& coding) {
+  const std::size_t c = coding.base ? static_cast<std::size_t>(coding.chunk.symbols) : 1;
+  return kBlock - kBlock % c;
+}
 
 }  // namespace
 
 void NestedIndices(const std::uint32_t* m, std::size_t n, float step, std::int32_t rho,
                    const double* y, const Rng& dither, std::uint64_t first, std::int32_t* k) {
-  double u[kChunk];
-  const double d = static_cast<double>(step);
-  const double coarse = d * rho;
-  // Keeps k = m - rho*q inside int32 for any m in {0..rho-1}.
-  const double qMax = std::floor((std::numeric_limits<std::int32_t>::max() - (rho - 1.0)) / rho);
-  for (std::size_t c = 0; c < n; c += kChunk) {
-    const std::size_t len = std::min(kChunk, n - c);
-    dither.Uniforms(first + c, len, u);
-    for (std::size_t i = 0; i < len; ++i) {
-      const double mi = static_cast<double>(m[c + i]);
-      const double r = d * (mi - (u[i] - 0.5)) - y[c + i];
-      const double q = std::clamp(std::floor(r / coarse + 0.5), -qMax, qMax);
-      k[c + i] = static_cast<std::int32_t>(mi - rho * q);
-    }
+  std::uint32_t words[kBlock];
+  for (std::size_t c = 0; c < n; c += kBlock) {
+    const std::size_t len = std::min(kBlock, n - c);
+    dither.Words(first + c, len, words);
+    kernels::NestedIndices(m + c, words, len, static_cast<double>(step), static_cast<double>(rho), QMax(rho),
+                y + c, 1.0, k + c);
   }
 }
 
@@ -168,8 +193,7 @@ bool NdqsgQuantizer::IsDqsgWorker(std::uint32_t w, std::uint32_t workers) const 
 
 Message NdqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
                                SlabStats* stats) const {
-  const auto buckets = Buckets(g.n_elem, bucket_);
-  const double perBucket = 32.0 * static_cast<double>(buckets.size());
+  const double perBucket = 32.0 * static_cast<double>(SlabPlan(g.n_elem, bucket_).Buckets());
   if (IsDqsgWorker(ctx.worker, ctx.workers)) {
     Message m = dqsg_->Encode(g, ctx, stats);
     if (stats) {
@@ -180,51 +204,91 @@ Message NdqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
   }
   const Rng dither(ctx.Key(), Purpose::kDither);
   const ResidueCoding coding{static_cast<std::uint32_t>(rho_), base_, BaseChunkFor(rho_)};
-  std::vector<std::int32_t> k(g.n_elem, 0);
-  std::vector<std::uint32_t> m(g.n_elem, 0);
-  BitWriter w;
-  for (const auto& [b0, b1] : buckets) {
-    const float step = StepForMax(MaxAbs(g.memptr() + b0, b1 - b0), s_);
-    w.PutFloat32(step);
-    if (step > 0) {
-      DitheredIndices(g.memptr() + b0, b1 - b0, step, s_, dither, b0, k.data() + b0);
-      for (std::size_t i = b0; i < b1; ++i) {
-        m[i] = static_cast<std::uint32_t>(((k[i] % rho_) + rho_) % rho_);
+  const std::size_t block = BlockFor(coding);
+  const SlabPlan plan(g.n_elem, bucket_, kPieceGrain - kPieceGrain % block);
+  std::vector<float> steps(plan.Buckets());
+  ForEachBucket(plan, [&](std::size_t k) {
+    const auto [b0, b1] = plan.BucketRange(k);
+    steps[k] = StepForMax(MaxAbs(g.memptr() + b0, b1 - b0), s_);
+  });
+  // k mod rho in {0..rho-1} for k in {-s..s}, by table.
+  std::vector<std::uint32_t> residue(2 * static_cast<std::size_t>(s_) + 1);
+  for (std::int32_t k = -s_; k <= s_; ++k) residue[k + s_] = static_cast<std::uint32_t>(((k % rho_) + rho_) % rho_);
+  SymbolCounts counts(static_cast<std::uint32_t>(rho_), stats ? g.n_elem : 0);
+  Message out = EncodePlan(plan, [&](std::size_t, const Segment& seg, BitWriter& w) {
+    const float step = steps[seg.bucket];
+    if (seg.head) w.PutFloat32(step);
+    std::int32_t k[kBlock];
+    std::uint32_t m[kBlock];
+    for (std::size_t c = seg.begin; c < seg.end; c += block) {
+      const std::size_t len = std::min(block, seg.end - c);
+      if (step > 0) {
+        DitheredIndices(g.memptr() + c, len, step, s_, dither, c, k);
+        for (std::size_t i = 0; i < len; ++i) m[i] = residue[static_cast<std::size_t>(k[i] + s_)];
+      } else {
+        std::fill(m, m + len, 0u);
       }
+      coding.Put(w, m, len);
+      if (stats) counts.Add(c, m, len);
     }
-    coding.Put(w, m.data() + b0, b1 - b0);
-  }
+  });
   if (stats) {
-    (*stats)["bits_entropy"] = EmpiricalEntropyBits(m.data(), m.size(), rho_) + perBucket;
+    (*stats)["bits_entropy"] = counts.EntropyBits() + perBucket;
     (*stats)["bits_ideal"] = g.n_elem * std::log2(static_cast<double>(rho_)) + perBucket;
     (*stats)["nested"] = 1.0;
   }
-  return w.Finish();
+  return out;
 }
 
-arma::fvec NdqsgQuantizer::DecodeNested(const Message& message, const arma::vec& y,
-                                        const SlabContext& ctx) const {
+arma::fvec NdqsgQuantizer::DecodeNested(const Message& message, const double* ySum,
+                                        double yCount, const SlabContext& ctx) const {
   BitReader r(message, MessageName(spec_, ctx));
   const Rng dither(ctx.Key(), Purpose::kDither);
   const ResidueCoding coding{static_cast<std::uint32_t>(rho_), base_, BaseChunkFor(rho_)};
+  const std::size_t block = BlockFor(coding);
+  const int width = CeilLog2(static_cast<std::uint64_t>(rho_));
   arma::fvec out(ctx.layer->n, arma::fill::zeros);
-  std::vector<std::uint32_t> m;
-  std::vector<std::int32_t> k;
-  for (const auto& [b0, b1] : Buckets(out.n_elem, bucket_)) {
-    const float step = r.GetFloat32();
-    if (!(step >= 0.0f) || !std::isfinite(step)) r.Fail("bucket step is not a finite value >= 0");
-    m.resize(b1 - b0);
-    k.resize(b1 - b0);
-    coding.Get(r, m.data(), m.size());
-    if (step == 0.0f) {
-      if (std::any_of(m.begin(), m.end(), [](std::uint32_t v) { return v != 0; })) {
-        r.Fail("non-zero residue in a bucket with step 0");
+  const SlabPlan plan(out.n_elem, bucket_, kPieceGrain - kPieceGrain % block);
+  PlanReader reader(r, plan, [&](const Segment& s) -> std::uint64_t {
+    std::uint64_t bits = s.head ? 32 : 0;
+    if (!base_) return bits + static_cast<std::uint64_t>(width) * s.Size();
+    const std::size_t whole = s.Size() / static_cast<std::size_t>(coding.chunk.symbols);
+    const int rest = static_cast<int>(s.Size() % static_cast<std::size_t>(coding.chunk.symbols));
+    bits += 8 * static_cast<std::uint64_t>(coding.chunk.bytes) * whole;
+    return rest ? bits + 8 * static_cast<std::uint64_t>(BytesFor(coding.rho, rest)) : bits;
+  });
+  std::vector<float> steps = reader.PeekFloatHeaders();
+  const double qMax = QMax(rho_);
+  reader.Run([&](std::size_t, const Segment& seg, BitReader& in) {
+    float step;
+    if (seg.head) {
+      step = in.GetFloat32();
+      if (!(step >= 0.0f) || !std::isfinite(step)) in.Fail("bucket step is not a finite value >= 0");
+      if (!base_) {
+        const auto [b0, b1] = plan.BucketRange(seg.bucket);
+        in.CheckFixed(b1 - b0, width);  // the whole bucket first, as one GetFixed would
       }
-      continue;  // exact zeros, no side information needed
+      if (!reader.Parallel()) steps[seg.bucket] = step;
+    } else {
+      step = steps[seg.bucket];
     }
-    NestedIndices(m.data(), m.size(), step, rho_, y.memptr() + b0, dither, b0, k.data());
-    DitheredValues(k.data(), k.size(), step, dither, b0, out.memptr() + b0);
-  }
+    std::uint32_t m[kBlock], words[kBlock];
+    std::int32_t k[kBlock];
+    for (std::size_t c = seg.begin; c < seg.end; c += block) {
+      const std::size_t len = std::min(block, seg.end - c);
+      coding.Get(in, m, len);
+      if (step == 0.0f) {
+        if (std::any_of(m, m + len, [](std::uint32_t v) { return v != 0; })) {
+          in.Fail("non-zero residue in a bucket with step 0");
+        }
+        continue;  // exact zeros, no side information needed
+      }
+      dither.Words(c, len, words);
+      kernels::NestedIndices(m, words, len, static_cast<double>(step), static_cast<double>(rho_), qMax,
+                  ySum + c, yCount, k);
+      DitheredValues(k, len, step, dither, c, out.memptr() + c);
+    }
+  });
   r.ExpectEnd();
   return out;
 }
@@ -238,16 +302,19 @@ GroupResult NdqsgQuantizer::DecodeGroup(const std::vector<Message>& messages,
   GroupResult out;
   out.workers.resize(messages.size());
   SideTracker side(ctx.layer->n);
-  arma::vec sum(ctx.layer->n, arma::fill::zeros);
+  // With side=running every worker enters the side information: its sum is the total.
+  std::vector<double> sum(sideRunning_ ? 0 : ctx.layer->n, 0.0);
   for (std::uint32_t w = 0; w < ctx.workers; ++w) {
     const SlabContext wctx = ctx.ForWorker(w);
     const bool dqsg = IsDqsgWorker(w, ctx.workers);
-    out.workers[w] =
-        dqsg ? dqsg_->Decode(messages[w], wctx) : DecodeNested(messages[w], side.Mean(), wctx);
+    out.workers[w] = dqsg ? dqsg_->Decode(messages[w], wctx)
+                          : DecodeNested(messages[w], side.Sum(), side.Count(), wctx);
     if (sideRunning_ || dqsg) side.Add(out.workers[w]);
-    sum += arma::conv_to<arma::vec>::from(out.workers[w]);
+    if (!sideRunning_) SideTracker::AddInto(sum.data(), out.workers[w]);
   }
-  out.aggregate = arma::conv_to<arma::fvec>::from(sum / static_cast<double>(ctx.workers));
+  const double* total = sideRunning_ ? side.Sum() : sum.data();
+  out.aggregate.set_size(ctx.layer->n);
+  DivideBlock(total, ctx.layer->n, static_cast<double>(ctx.workers), out.aggregate.memptr());
   out.downlinkBits = 32 * ctx.layer->n;
   return out;
 }

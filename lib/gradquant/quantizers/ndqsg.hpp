@@ -103,8 +103,10 @@ class NdqsgQuantizer : public Quantizer {
   bool IsDqsgWorker(std::uint32_t w, std::uint32_t workers) const;
 
  private:
-  // Decodes one nested worker's message with side information y (n values).
-  arma::fvec DecodeNested(const Message& message, const arma::vec& y, const SlabContext& ctx) const;
+  // Decodes one nested worker's message with side information y_i = ySum_i / yCount (0 when
+  // yCount = 0): the mean of the reconstructions taken in so far.
+  arma::fvec DecodeNested(const Message& message, const double* ySum, double yCount,
+                          const SlabContext& ctx) const;
 
   std::string spec_;
   std::int32_t s_;

@@ -5,6 +5,8 @@
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
+#include "gradquant/core/parallel.hpp"
+#include "gradquant/quantizers/fp32.hpp"
 #include "gradquant/quantizers/householder_qr.hpp"
 
 namespace gradquant {
@@ -18,70 +20,99 @@ std::vector<double> RandomQ(const SlabContext& ctx, const LowRankShape& s) {
   return q;
 }
 
-// P = M Q rounded to float32 (n×rank), M the row-major n×m view of g.
+// Every product below keeps, for each output element, the plain loop's order of operations
+// (a sum from 0.0 over the inner index in increasing order), so the bytes are those of the
+// plain loops on every machine; only the loop nests are rearranged so that independent sums
+// run side by side (and vectorise) instead of one dependent add at a time.
+
+// P = M Q rounded to float32 (n×rank), M the row-major n×m view of g: rows four at a time.
 std::vector<float> TimesQ(const float* g, const std::vector<double>& q, const LowRankShape& s) {
+  constexpr std::size_t kRows = 4;
   std::vector<float> p(s.n * s.rank);
-  std::vector<double> acc(s.rank);
-  for (std::size_t i = 0; i < s.n; ++i) {
+  std::vector<double> acc(kRows * s.rank);
+  for (std::size_t i0 = 0; i0 < s.n; i0 += kRows) {
+    const std::size_t rows = std::min(kRows, s.n - i0);
     std::fill(acc.begin(), acc.end(), 0.0);
     for (std::size_t j = 0; j < s.m; ++j) {
-      const double mij = g[i * s.m + j];
-      for (std::size_t c = 0; c < s.rank; ++c) acc[c] += mij * q[j * s.rank + c];
+      const double* qj = q.data() + j * s.rank;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const double mij = g[(i0 + r) * s.m + j];
+        double* a = acc.data() + r * s.rank;
+        for (std::size_t c = 0; c < s.rank; ++c) a[c] += mij * qj[c];
+      }
     }
-    for (std::size_t c = 0; c < s.rank; ++c) p[i * s.rank + c] = static_cast<float>(acc[c]);
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t c = 0; c < s.rank; ++c) {
+        p[(i0 + r) * s.rank + c] = static_cast<float>(acc[r * s.rank + c]);
+      }
+    }
   }
   return p;
 }
 
-// Q = M^T P̂ rounded to float32 (m×rank).
+// Q = M^T P̂ rounded to float32 (m×rank): one column of Q at a time, contiguous over j.
 std::vector<float> TransposeTimes(const float* g, const std::vector<double>& basis,
                                   const LowRankShape& s) {
-  std::vector<double> acc(s.m * s.rank, 0.0);
+  std::vector<double> acc(s.rank * s.m, 0.0);  // column-major: acc[c·m + j]
   for (std::size_t i = 0; i < s.n; ++i) {
-    for (std::size_t j = 0; j < s.m; ++j) {
-      const double mij = g[i * s.m + j];
-      for (std::size_t c = 0; c < s.rank; ++c) acc[j * s.rank + c] += mij * basis[i * s.rank + c];
+    const float* row = g + i * s.m;
+    for (std::size_t c = 0; c < s.rank; ++c) {
+      const double b = basis[i * s.rank + c];
+      double* a = acc.data() + c * s.m;
+      for (std::size_t j = 0; j < s.m; ++j) a[j] += static_cast<double>(row[j]) * b;
     }
   }
-  return std::vector<float>(acc.begin(), acc.end());
+  std::vector<float> out(s.m * s.rank);
+  for (std::size_t j = 0; j < s.m; ++j) {
+    for (std::size_t c = 0; c < s.rank; ++c) out[j * s.rank + c] = static_cast<float>(acc[c * s.m + j]);
+  }
+  return out;
 }
 
-// P̂ Q^T as a flattened row-major n×m slab.
+// P̂ Q^T as a flattened row-major n×m slab: one row at a time, contiguous over j.
 template <class T>
 arma::fvec Outer(const std::vector<double>& basis, const std::vector<T>& q, const LowRankShape& s) {
-  arma::fvec out(s.n * s.m);
+  std::vector<double> qt(s.rank * s.m);  // column-major copy of q: qt[c·m + j]
+  for (std::size_t j = 0; j < s.m; ++j) {
+    for (std::size_t c = 0; c < s.rank; ++c) qt[c * s.m + j] = static_cast<double>(q[j * s.rank + c]);
+  }
+  arma::fvec out(s.n * s.m, arma::fill::none);
+  std::vector<double> sum(s.m);
   for (std::size_t i = 0; i < s.n; ++i) {
-    for (std::size_t j = 0; j < s.m; ++j) {
-      double sum = 0.0;
-      for (std::size_t c = 0; c < s.rank; ++c) {
-        sum += basis[i * s.rank + c] * static_cast<double>(q[j * s.rank + c]);
-      }
-      out[i * s.m + j] = static_cast<float>(sum);
+    std::fill(sum.begin(), sum.end(), 0.0);
+    for (std::size_t c = 0; c < s.rank; ++c) {
+      const double b = basis[i * s.rank + c];
+      const double* qc = qt.data() + c * s.m;
+      for (std::size_t j = 0; j < s.m; ++j) sum[j] += b * qc[j];
     }
+    float* dst = out.memptr() + i * s.m;
+    for (std::size_t j = 0; j < s.m; ++j) dst[j] = static_cast<float>(sum[j]);
   }
   return out;
 }
 
 void ReadFinite(BitReader& r, std::vector<float>& values, const char* what) {
-  for (float& x : values) {
-    x = r.GetFloat32();
-    if (!std::isfinite(x)) r.Fail(std::string("non-finite value in ") + what);
+  // The values there are, checked in order; then a short message fails on the next one.
+  const std::size_t have = std::min<std::uint64_t>(values.size(), r.Remaining() / 32);
+  GetFloat32s(r, values.data(), have);
+  for (std::size_t i = 0; i < have; ++i) {
+    if (!std::isfinite(values[i])) r.Fail(std::string("non-finite value in ") + what);
   }
+  if (have < values.size()) r.GetFloat32();
 }
 
 GroupResult DecodeDense(const std::vector<Message>& messages, const SlabContext& ctx,
                         const std::string& spec) {
   GroupResult out;
-  arma::vec sum(ctx.layer->n, arma::fill::zeros);
-  for (std::size_t w = 0; w < messages.size(); ++w) {
+  out.workers.resize(messages.size());
+  ParallelFor(messages.size(), [&](std::size_t w) {
     BitReader r(messages[w], MessageName(spec, ctx.ForWorker(static_cast<std::uint32_t>(w))));
-    arma::fvec v(ctx.layer->n);
-    for (auto& x : v) x = r.GetFloat32();
+    arma::fvec v(ctx.layer->n, arma::fill::none);
+    GetFloat32s(r, v.memptr(), v.n_elem);
     r.ExpectEnd();
-    sum += arma::conv_to<arma::vec>::from(v);
-    out.workers.push_back(std::move(v));
-  }
-  out.aggregate = arma::conv_to<arma::fvec>::from(sum / static_cast<double>(messages.size()));
+    out.workers[w] = std::move(v);
+  });
+  out.aggregate = MeanByDivision(out.workers);
   out.downlinkBits = 32 * ctx.layer->n;
   return out;
 }
@@ -135,23 +166,26 @@ std::vector<Message> PowerSgdQuantizer::EncodeGroup(const std::vector<arma::fvec
   const LowRankShape s = PowerSgdShape(*ctx.layer, rank_);
   std::vector<Message> out;
   if (s.rank == 0) {
-    for (const auto& g : slabs) {
-      BitWriter w;
-      for (float x : g) w.PutFloat32(x);
-      out.push_back(w.Finish());
-    }
+    out.resize(slabs.size());
+    ParallelFor(slabs.size(), [&](std::size_t w) {
+      BitWriter writer;
+      PutFloat32s(writer, slabs[w].memptr(), slabs[w].n_elem);
+      out[w] = writer.Finish();
+    });
     return out;
   }
   const std::vector<double> q = RandomQ(ctx, s);
-  std::vector<std::vector<float>> p;
-  for (const auto& g : slabs) p.push_back(TimesQ(g.memptr(), q, s));  // round 1
+  std::vector<std::vector<float>> p(slabs.size());
+  ParallelFor(slabs.size(), [&](std::size_t w) { p[w] = TimesQ(slabs[w].memptr(), q, s); });  // round 1
   const std::vector<double> basis = PowerSgdBasis(p, s);
-  for (std::size_t w = 0; w < slabs.size(); ++w) {
+  out.resize(slabs.size());
+  ParallelFor(slabs.size(), [&](std::size_t w) {
     BitWriter writer;
-    for (float x : p[w]) writer.PutFloat32(x);
-    for (float x : TransposeTimes(slabs[w].memptr(), basis, s)) writer.PutFloat32(x);  // round 2
-    out.push_back(writer.Finish());
-  }
+    PutFloat32s(writer, p[w].data(), p[w].size());
+    const std::vector<float> q2 = TransposeTimes(slabs[w].memptr(), basis, s);  // round 2
+    PutFloat32s(writer, q2.data(), q2.size());
+    out[w] = writer.Finish();
+  });
   if (stats) (*stats)["rank_eff"] = static_cast<double>(s.rank);
   return out;
 }
@@ -170,9 +204,10 @@ GroupResult PowerSgdQuantizer::DecodeGroup(const std::vector<Message>& messages,
   }
   const std::vector<double> basis = PowerSgdBasis(p, s);
   GroupResult out;
+  out.workers.resize(messages.size());
+  ParallelFor(messages.size(), [&](std::size_t w) { out.workers[w] = Outer(basis, q[w], s); });
   std::vector<double> qMean(s.m * s.rank, 0.0);
   for (std::size_t w = 0; w < messages.size(); ++w) {
-    out.workers.push_back(Outer(basis, q[w], s));
     for (std::size_t i = 0; i < qMean.size(); ++i) qMean[i] += static_cast<double>(q[w][i]);
   }
   for (double& x : qMean) x /= static_cast<double>(messages.size());

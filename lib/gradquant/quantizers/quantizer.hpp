@@ -162,6 +162,12 @@ class IndependentQuantizer : public Quantizer {
 /** The element-wise mean of equally sized slabs, summed in double in slab order. */
 arma::fvec MeanOf(const std::vector<arma::fvec>& slabs);
 
+/**
+ * The same sum divided by the slab count (MeanOf multiplies by its inverse): what
+ * `sum += conv_to<vec>(slab)` then `conv_to<fvec>(sum / W)` gives, without the temporaries.
+ */
+arma::fvec MeanByDivision(const std::vector<arma::fvec>& slabs);
+
 /** "<spec> <layer> step <s> worker <w>", the name of a message in error texts. */
 std::string MessageName(const std::string& spec, const SlabContext& ctx);
 

@@ -4,6 +4,7 @@
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/random/partial_shuffle.hpp"
 
 namespace gradquant {
@@ -40,8 +41,12 @@ Message RandKQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx, Slab
 }
 
 arma::fvec RandKQuantizer::Decode(const Message& message, const SlabContext& ctx) const {
+  return DecodeAt(message, ctx, Indices(ctx));
+}
+
+arma::fvec RandKQuantizer::DecodeAt(const Message& message, const SlabContext& ctx,
+                                    const std::vector<std::size_t>& indices) const {
   BitReader r(message, MessageName(spec_, ctx));
-  const std::vector<std::size_t> indices = Indices(ctx);
   const double scale =
       unbiased_ ? static_cast<double>(ctx.layer->n) / static_cast<double>(indices.size()) : 1.0;
   arma::fvec out(ctx.layer->n, arma::fill::zeros);
@@ -52,11 +57,19 @@ arma::fvec RandKQuantizer::Decode(const Message& message, const SlabContext& ctx
 
 GroupResult RandKQuantizer::DecodeGroup(const std::vector<Message>& messages,
                                         const SlabContext& ctx) const {
-  GroupResult out = IndependentQuantizer::DecodeGroup(messages, ctx);
+  GroupResult out;
+  out.workers.resize(messages.size());
+  std::vector<std::vector<std::size_t>> indices(messages.size());
+  ParallelFor(messages.size(), [&](std::size_t w) {
+    const SlabContext wctx = ctx.ForWorker(static_cast<std::uint32_t>(w));
+    indices[w] = Indices(wctx);
+    out.workers[w] = DecodeAt(messages[w], wctx, indices[w]);
+  });
+  out.aggregate = MeanOf(out.workers);
   std::vector<char> inUnion(ctx.layer->n, 0);
   std::uint64_t unionSize = 0;
-  for (std::size_t w = 0; w < messages.size(); ++w) {
-    for (std::size_t i : Indices(ctx.ForWorker(static_cast<std::uint32_t>(w)))) {
+  for (const auto& set : indices) {
+    for (std::size_t i : set) {
       unionSize += inUnion[i] ? 0 : 1;
       inUnion[i] = 1;
     }

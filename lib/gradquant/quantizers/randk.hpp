@@ -50,6 +50,9 @@ class RandKQuantizer : public IndependentQuantizer {
 
  private:
   std::uint64_t Count(std::uint64_t n) const;
+  /** Decode with the worker's indices already drawn. */
+  arma::fvec DecodeAt(const Message& message, const SlabContext& ctx,
+                      const std::vector<std::size_t>& indices) const;
 
   std::string spec_;
   Sparsity sparsity_;

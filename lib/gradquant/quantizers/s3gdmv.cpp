@@ -7,6 +7,7 @@
 #include "gradquant/coding/bit_writer.hpp"
 #include "gradquant/coding/codes.hpp"
 #include "gradquant/coding/index_coder.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/quantizers/majority_vote.hpp"
 #include "gradquant/quantizers/top_k_select.hpp"
 #include "gradquant/random/partial_shuffle.hpp"
@@ -17,14 +18,41 @@ namespace {
 // Sign bit of the §0.1 convention: 1 for negative, 0 for x >= 0.
 bool Negative(float x) { return x < 0.0f; }
 
+// One sign bit per index, 64 at a time (as one PutBit each).
 void PutSigns(BitWriter& w, const std::vector<std::size_t>& idx, const float* v) {
-  for (std::uint64_t i : idx) w.PutBit(Negative(v[i]));
+  LocalBits bits(w);
+  for (std::uint64_t i : idx) bits.Put(Negative(v[i]) ? 1 : 0, 1);
 }
 
+// The signs back, 57 at a time (one GetBit each where the message runs short, so the error is
+// the same).
 arma::fvec TernaryFromSigns(BitReader& r, const std::vector<std::size_t>& idx, std::uint64_t n) {
   arma::fvec t(n, arma::fill::zeros);
-  for (std::uint64_t i : idx) t[i] = r.GetBit() ? -1.0f : 1.0f;
+  std::size_t j = 0;
+  while (j < idx.size()) {
+    const int m = static_cast<int>(std::min<std::size_t>(57, idx.size() - j));
+    if (static_cast<std::uint64_t>(m) > r.Remaining()) {
+      for (; j < idx.size(); ++j) t[idx[j]] = r.GetBit() ? -1.0f : 1.0f;
+      break;
+    }
+    const std::uint64_t bits = r.Get(m);
+    for (int b = 0; b < m; ++b) t[idx[j + static_cast<std::size_t>(b)]] = (bits >> (m - 1 - b)) & 1 ? -1.0f : 1.0f;
+    j += static_cast<std::size_t>(m);
+  }
   return t;
+}
+
+// EncodeTernary(t).bits without writing it: the index set's gamma codes and one bit per nonzero.
+std::uint64_t TernaryBits(const arma::fvec& t) {
+  std::uint64_t support = 0, bits = 0, next = 0;
+  const float* v = t.memptr();
+  for (std::size_t i = 0; i < t.n_elem; ++i) {
+    if (v[i] == 0.0f) continue;
+    bits += 2 * static_cast<std::uint64_t>(64 - __builtin_clzll(i + 1 - next));  // gamma + sign
+    next = i + 1;
+    ++support;
+  }
+  return bits + static_cast<std::uint64_t>(GammaLength(support + 1));
 }
 
 // The rand-mode set: the shared-seed partial Fisher–Yates sample, sorted.
@@ -121,17 +149,18 @@ GroupResult S3gdmvQuantizer::DecodeGroup(const std::vector<Message>& messages,
   const std::uint64_t n = ctx.layer->n;
   const std::uint64_t budget = Budget(n, ctx.workers);
   GroupResult out;
-  for (std::size_t w = 0; w < messages.size(); ++w) {
+  out.workers.resize(messages.size());
+  ParallelFor(messages.size(), [&](std::size_t w) {
     const SlabContext wctx = ctx.ForWorker(static_cast<std::uint32_t>(w));
     BitReader r(messages[w], MessageName(spec_, wctx));
     const std::vector<std::size_t> chosen =
         random_ ? RandomSet(wctx, n, budget) : GetIndexSet(r, n, budget, IndexCode::kGamma);
-    out.workers.push_back(TernaryFromSigns(r, chosen, n));
+    out.workers[w] = TernaryFromSigns(r, chosen, n);
     r.ExpectEnd();
-  }
+  });
   VoteCounts counts;
   out.aggregate = MajorityVote(out.workers, &counts);
-  out.downlinkBits = EncodeTernary(out.aggregate).bits;
+  out.downlinkBits = TernaryBits(out.aggregate);
   out.stats["vote_coverage"] = Fraction(static_cast<double>(counts.voted), n);
   out.stats["mean_votes"] = Fraction(static_cast<double>(counts.votes), n);
   out.stats["tie_frac"] = Fraction(static_cast<double>(counts.ties), n);

@@ -4,31 +4,37 @@
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
+#include "gradquant/quantizers/sign_bits.hpp"
+#include "gradquant/quantizers/slab_plan.hpp"
+#include "gradquant/quantizers/slab_sums.hpp"
 
 namespace gradquant {
 
 float ScaledSignScale(const arma::fvec& g) {
-  if (g.n_elem == 0) return 0.0f;
-  double norm1 = 0.0;
-  for (float x : g) norm1 += std::fabs(static_cast<double>(x));
-  return static_cast<float>(norm1 / static_cast<double>(g.n_elem));
+  return MeanAbsToFloat(g.memptr(), g.n_elem);  // (float)(in-order Σ|g_i| / D), fast
 }
 
 ScaledSignQuantizer::ScaledSignQuantizer(Params& params) : spec_(params.Canonical()) {}
 
 Message ScaledSignQuantizer::Encode(const arma::fvec& g, const SlabContext&, SlabStats*) const {
-  BitWriter w;
-  w.PutFloat32(ScaledSignScale(g));
-  for (float x : g) w.PutBit(x < 0);  // sign(0) = +1
-  return w.Finish();
+  const float scale = ScaledSignScale(g);
+  return EncodePlan(SlabPlan(g.n_elem, 0), [&](std::size_t, const Segment& seg, BitWriter& w) {
+    if (seg.head) w.PutFloat32(scale);
+    PutSignBits(w, g.memptr() + seg.begin, seg.Size());  // sign(0) = +1
+  });
 }
 
 arma::fvec ScaledSignQuantizer::Decode(const Message& message, const SlabContext& ctx) const {
   BitReader r(message, MessageName(spec_, ctx));
   const float scale = r.GetFloat32();
   if (!(scale >= 0.0f) || !std::isfinite(scale)) r.Fail("scale is not a finite value >= 0");
-  arma::fvec out(ctx.layer->n);
-  for (auto& x : out) x = r.GetBit() ? -scale : scale;
+  arma::fvec out(ctx.layer->n, arma::fill::none);  // every coordinate is written below
+  // The scale is read: the sign bits alone are cut into pieces.
+  const SlabPlan plan(out.n_elem, 0);
+  PlanReader reader(r, plan, [](const Segment& s) { return std::uint64_t{s.Size()}; });
+  reader.Run([&](std::size_t, const Segment& seg, BitReader& in) {
+    in.GetBitsAsFloats(seg.Size(), -scale, scale, out.memptr() + seg.begin);
+  });
   r.ExpectEnd();
   return out;
 }

@@ -5,7 +5,10 @@
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
 #include "gradquant/coding/trits.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/quantizers/majority_vote.hpp"
+#include "gradquant/quantizers/sign_bits.hpp"
+#include "gradquant/quantizers/slab_plan.hpp"
 
 namespace gradquant {
 
@@ -17,15 +20,19 @@ SignQuantizer::SignQuantizer(Params& params) {
 }
 
 Message SignQuantizer::Encode(const arma::fvec& g, const SlabContext&, SlabStats*) const {
-  BitWriter w;
-  for (float x : g) w.PutBit(x < 0);  // sign(0) = +1
-  return w.Finish();
+  return EncodePlan(SlabPlan(g.n_elem, 0), [&](std::size_t, const Segment& seg, BitWriter& w) {
+    PutSignBits(w, g.memptr() + seg.begin, seg.Size());  // sign(0) = +1
+  });
 }
 
 arma::fvec SignQuantizer::Decode(const Message& message, const SlabContext& ctx) const {
   BitReader r(message, MessageName(spec_, ctx));
-  arma::fvec out(ctx.layer->n);
-  for (auto& x : out) x = r.GetBit() ? -1.0f : 1.0f;
+  arma::fvec out(ctx.layer->n, arma::fill::none);  // every coordinate is written below
+  const SlabPlan plan(out.n_elem, 0);
+  PlanReader reader(r, plan, [](const Segment& s) { return std::uint64_t{s.Size()}; });
+  reader.Run([&](std::size_t, const Segment& seg, BitReader& in) {
+    in.GetBitsAsFloats(seg.Size(), -1.0f, 1.0f, out.memptr() + seg.begin);
+  });
   r.ExpectEnd();
   return out;
 }
@@ -33,9 +40,10 @@ arma::fvec SignQuantizer::Decode(const Message& message, const SlabContext& ctx)
 GroupResult SignQuantizer::DecodeGroup(const std::vector<Message>& messages,
                                        const SlabContext& ctx) const {
   GroupResult out;
-  for (std::size_t w = 0; w < messages.size(); ++w) {
-    out.workers.push_back(Decode(messages[w], ctx.ForWorker(static_cast<std::uint32_t>(w))));
-  }
+  out.workers.resize(messages.size());
+  ParallelFor(messages.size(), [&](std::size_t w) {
+    out.workers[w] = Decode(messages[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
+  });
   VoteCounts counts;
   out.aggregate = MajorityVote(out.workers, &counts);
   const std::size_t ties = counts.ties;
@@ -45,12 +53,8 @@ GroupResult SignQuantizer::DecodeGroup(const std::vector<Message>& messages,
   if (tiesToOne_) {
     out.downlinkBits = n;
   } else {
-    // Encode the ternary vote for real, so its count is that of a decodable stream.
-    std::vector<std::int8_t> trits(n);
-    for (std::size_t i = 0; i < n; ++i) trits[i] = static_cast<std::int8_t>(out.aggregate[i]);
-    BitWriter w;
-    PutTrits(w, trits.data(), trits.size(), TritPacking::kBase3);
-    out.downlinkBits = w.Finish().bits;
+    // The ternary vote in base-3 bytes: a fixed length, whatever the votes are.
+    out.downlinkBits = TritBits(n, TritPacking::kBase3);
   }
   out.stats["tie_frac"] = n ? static_cast<double>(ties) / static_cast<double>(n) : 0.0;
   return out;

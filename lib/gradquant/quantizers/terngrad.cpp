@@ -2,18 +2,26 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <limits>
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
 #include "gradquant/coding/codes.hpp"
 #include "gradquant/coding/entropy.hpp"
 #include "gradquant/core/error.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/quantizers/scale.hpp"
+#include "gradquant/quantizers/simd_kernels.hpp"
+#include "gradquant/quantizers/slab_plan.hpp"
+#include "gradquant/quantizers/slab_sums.hpp"
 
 namespace gradquant {
 namespace {
 
-constexpr std::size_t kChunk = 4096;  // uniforms generated per batch
+// Coordinates per generator batch (stack buffers): whole base-3 bytes of 5 trits, so that the
+// blocks of a bucket pack exactly as the bucket does in one piece.
+constexpr std::size_t kBlock = 2045;
 
 // Adds the mean of the per-worker stats to *into, as Quantizer::EncodeGroup does.
 void AddMeanStats(const std::vector<SlabStats>& perWorker, SlabStats* into) {
@@ -42,92 +50,89 @@ TernGradQuantizer::TernGradQuantizer(Params& params) {
   spec_ = params.Canonical();
 }
 
-std::vector<double> TernGradQuantizer::Clipped(const arma::fvec& g, std::size_t* clipped) const {
-  std::vector<double> gc(g.begin(), g.end());
+double TernGradQuantizer::ClipThreshold(const arma::fvec& g, std::size_t* clipped) const {
   std::size_t count = 0;
-  if (clip_ > 0 && !gc.empty()) {
+  double threshold = std::numeric_limits<double>::infinity();
+  if (clip_ > 0 && g.n_elem > 0) {
+    // Mean and variance summed in index order, as the wire's clipping depends on them.
     double mean = 0.0;
-    for (double x : gc) mean += x;
-    mean /= static_cast<double>(gc.size());
+    for (float x : g) mean += static_cast<double>(x);
+    mean /= static_cast<double>(g.n_elem);
     double var = 0.0;
-    for (double x : gc) var += (x - mean) * (x - mean);
-    const double threshold = clip_ * std::sqrt(var / static_cast<double>(gc.size()));
-    for (double& x : gc) {
-      if (std::fabs(x) > threshold) {
-        x = std::copysign(threshold, x);
-        ++count;
-      }
-    }
+    for (float x : g) var += (static_cast<double>(x) - mean) * (static_cast<double>(x) - mean);
+    threshold = clip_ * std::sqrt(var / static_cast<double>(g.n_elem));
+    for (float x : g) count += std::fabs(static_cast<double>(x)) > threshold ? 1 : 0;
   }
   if (clipped) *clipped = count;
-  return gc;
+  return threshold;
 }
 
-std::vector<float> TernGradQuantizer::OwnScales(const std::vector<double>& gc) const {
-  std::vector<float> scales;
-  for (const auto& [b0, b1] : Buckets(gc.size(), bucket_)) {
-    double m = 0.0;
-    for (std::size_t i = b0; i < b1; ++i) m = std::max(m, std::fabs(gc[i]));
-    scales.push_back(RoundUpToFloat(m));
-  }
+std::vector<float> TernGradQuantizer::OwnScales(const arma::fvec& g, double threshold) const {
+  const SlabPlan plan(g.n_elem, bucket_);
+  std::vector<float> scales(plan.Buckets());
+  ForEachBucket(plan, [&](std::size_t k) {
+    const auto [b0, b1] = plan.BucketRange(k);
+    // max |g_c| over the clipped values: max |g| (exact in float), capped at the threshold.
+    const double m = MaxAbs(g.memptr() + b0, b1 - b0);
+    scales[k] = RoundUpToFloat(clip_ > 0 && m > threshold ? threshold : m);
+  });
   return scales;
 }
 
 std::vector<float> TernGradQuantizer::SharedScales(const std::vector<arma::fvec>& slabs) const {
   std::vector<float> shared;
   for (const auto& g : slabs) {
-    const std::vector<float> own = OwnScales(Clipped(g, nullptr));
+    const std::vector<float> own = OwnScales(g, ClipThreshold(g, nullptr));
     if (shared.empty()) shared.assign(own.size(), 0.0f);
     for (std::size_t b = 0; b < own.size(); ++b) shared[b] = std::max(shared[b], own[b]);
   }
   return shared;
 }
 
-Message TernGradQuantizer::EncodeWith(const std::vector<double>& gc,
+Message TernGradQuantizer::EncodeWith(const arma::fvec& g, double threshold,
                                       const std::vector<float>& scales, std::size_t clipped,
                                       const SlabContext& ctx, SlabStats* stats) const {
   const Rng rng(ctx.Key(), Purpose::kRounding);
-  std::vector<std::int8_t> trits(gc.size(), 0);
-  double u[kChunk];
-  BitWriter w;
-  std::size_t k = 0;
-  for (const auto& [b0, b1] : Buckets(gc.size(), bucket_)) {
-    const float scale = scales.at(k++);
-    w.PutFloat32(scale);
-    if (scale > 0) {
-      const double s = static_cast<double>(scale);
-      for (std::size_t c = b0; c < b1; c += kChunk) {
-        const std::size_t len = std::min(kChunk, b1 - c);
-        rng.Uniforms(c, len, u);
-        for (std::size_t i = 0; i < len; ++i) {
-          const double x = gc[c + i];
-          // |x| <= s by the rounding of s, so p <= 1; x = 0 gives p = 0 and never fires.
-          if (u[i] < std::fabs(x) / s) trits[c + i] = x < 0 ? -1 : 1;
-        }
+  // Pieces inside a bucket must start on a whole base-3 byte: 5 trits.
+  const SlabPlan plan(g.n_elem, bucket_, kPieceGrain - kPieceGrain % 5);
+  SymbolCounts counts(3, stats ? g.n_elem : 0);
+  Message m = EncodePlan(plan, [&](std::size_t, const Segment& seg, BitWriter& w) {
+    const float scale = scales.at(seg.bucket);
+    if (seg.head) w.PutFloat32(scale);
+    std::uint32_t words[kBlock], digits[kBlock];
+    std::int8_t trits[kBlock];
+    for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {
+      const std::size_t len = std::min(kBlock, seg.end - c);
+      if (scale > 0) {
+        rng.Words(c, len, words);
+        kernels::TernaryDigits(g.memptr() + c, words, len, static_cast<double>(scale), clip_ > 0,
+                               threshold, digits);
+      } else {
+        std::fill(digits, digits + len, 1u);
       }
+      if (packing_ == TritPacking::kTwoBit) {
+        w.PutFixed(digits, len, 2);
+      } else {
+        for (std::size_t i = 0; i < len; ++i) trits[i] = static_cast<std::int8_t>(digits[i]) - 1;
+        PutTrits(w, trits, len, packing_);
+      }
+      if (stats) counts.Add(c, digits, len);
     }
-    PutTrits(w, trits.data() + b0, b1 - b0, packing_);
+  });
+  if (stats && g.n_elem > 0) {
+    const double n = static_cast<double>(g.n_elem);
+    (*stats)["bits_entropy"] = counts.EntropyBits() + 32.0 * scales.size();
+    (*stats)["nnz_frac"] = static_cast<double>(counts.Count(0) + counts.Count(2)) / n;
+    if (clip_ > 0) (*stats)["clip_frac"] = static_cast<double>(clipped) / n;
   }
-  if (stats && !gc.empty()) {
-    std::vector<std::uint32_t> digits(gc.size());
-    std::size_t nnz = 0;
-    for (std::size_t i = 0; i < gc.size(); ++i) {
-      digits[i] = static_cast<std::uint32_t>(trits[i] + 1);
-      nnz += trits[i] != 0;
-    }
-    (*stats)["bits_entropy"] =
-        EmpiricalEntropyBits(digits.data(), digits.size(), 3) + 32.0 * scales.size();
-    (*stats)["nnz_frac"] = static_cast<double>(nnz) / gc.size();
-    if (clip_ > 0) (*stats)["clip_frac"] = static_cast<double>(clipped) / gc.size();
-  }
-  return w.Finish();
+  return m;
 }
 
 Message TernGradQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
                                   SlabStats* stats) const {
   std::size_t clipped = 0;
-  const std::vector<double> gc = Clipped(g, &clipped);
-  return EncodeWith(gc, OwnScales(gc), clipped, ctx, stats);
+  const double threshold = ClipThreshold(g, &clipped);
+  return EncodeWith(g, threshold, OwnScales(g, threshold), clipped, ctx, stats);
 }
 
 std::vector<Message> TernGradQuantizer::EncodeGroup(const std::vector<arma::fvec>& slabs,
@@ -140,9 +145,10 @@ std::vector<Message> TernGradQuantizer::EncodeGroup(const std::vector<arma::fvec
   std::vector<SlabStats> perWorker(slabs.size());
   for (std::size_t w = 0; w < slabs.size(); ++w) {
     std::size_t clipped = 0;
-    const std::vector<double> gc = Clipped(slabs[w], &clipped);
-    out[w] = EncodeWith(gc, scales, clipped, ctx.ForWorker(static_cast<std::uint32_t>(w)),
-                        &perWorker[w]);
+    const double threshold = ClipThreshold(slabs[w], &clipped);
+    out[w] = EncodeWith(slabs[w], threshold, scales, clipped,
+                        ctx.ForWorker(static_cast<std::uint32_t>(w)),
+                        stats ? &perWorker[w] : nullptr);
   }
   AddMeanStats(perWorker, stats);
   return out;
@@ -151,21 +157,38 @@ std::vector<Message> TernGradQuantizer::EncodeGroup(const std::vector<arma::fvec
 arma::fvec TernGradQuantizer::DecodeScaled(const Message& message, const SlabContext& ctx,
                                            std::vector<float>* scales) const {
   BitReader r(message, MessageName(spec_, ctx));
-  arma::fvec out(ctx.layer->n);
-  std::vector<std::int8_t> trits;
-  scales->clear();
-  for (const auto& [b0, b1] : Buckets(out.n_elem, bucket_)) {
-    const float scale = r.GetFloat32();
-    if (!(scale >= 0.0f) || !std::isfinite(scale))
-      r.Fail("bucket scale is not a finite value >= 0");
-    scales->push_back(scale);
-    trits.resize(b1 - b0);
-    GetTrits(r, trits.data(), trits.size(), packing_);
-    if (scale == 0.0f && std::any_of(trits.begin(), trits.end(), [](std::int8_t t) { return t; })) {
-      r.Fail("non-zero trit in a bucket with scale 0");
+  arma::fvec out(ctx.layer->n, arma::fill::none);  // every coordinate is written below
+  const SlabPlan plan(out.n_elem, bucket_, kPieceGrain - kPieceGrain % 5);
+  PlanReader reader(r, plan, [&](const Segment& s) {
+    return (s.head ? 32 : 0) + TritBits(s.Size(), packing_);
+  });
+  std::vector<float> heads = reader.PeekFloatHeaders();
+  scales->assign(plan.Buckets(), 0.0f);
+  reader.Run([&](std::size_t, const Segment& seg, BitReader& in) {
+    const auto [b0, b1] = plan.BucketRange(seg.bucket);
+    float scale;
+    if (seg.head) {
+      scale = in.GetFloat32();
+      if (!(scale >= 0.0f) || !std::isfinite(scale)) {
+        in.Fail("bucket scale is not a finite value >= 0");
+      }
+      CheckTrits(in, b1 - b0, packing_);  // the whole bucket first, as one GetTrits would
+      (*scales)[seg.bucket] = scale;
+      if (!reader.Parallel()) heads[seg.bucket] = scale;
+    } else {
+      scale = heads[seg.bucket];
     }
-    for (std::size_t i = 0; i < trits.size(); ++i) out[b0 + i] = scale * trits[i];
-  }
+    std::int8_t trits[kBlock];
+    for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {
+      const std::size_t len = std::min(kBlock, seg.end - c);
+      GetTrits(in, trits, len, packing_, c - b0);
+      if (scale == 0.0f && std::any_of(trits, trits + len, [](std::int8_t t) { return t; })) {
+        in.Fail("non-zero trit in a bucket with scale 0");
+      }
+      float* dst = out.memptr() + c;
+      for (std::size_t i = 0; i < len; ++i) dst[i] = scale * trits[i];
+    }
+  });
   r.ExpectEnd();
   return out;
 }
@@ -178,37 +201,48 @@ arma::fvec TernGradQuantizer::Decode(const Message& message, const SlabContext& 
 GroupResult TernGradQuantizer::DecodeGroup(const std::vector<Message>& messages,
                                            const SlabContext& ctx) const {
   GroupResult out;
-  out.workers.resize(messages.size());
-  arma::vec sum(ctx.layer->n, arma::fill::zeros);
-  std::vector<float> scales, first;
-  for (std::size_t w = 0; w < messages.size(); ++w) {
+  const std::size_t workers = messages.size();
+  out.workers.resize(workers);
+  // Decoded in parallel; errors are raised in worker order below, as a sequential loop would.
+  std::vector<std::vector<float>> scales(workers);
+  std::vector<std::exception_ptr> errors(workers);
+  ParallelFor(workers, [&](std::size_t w) {
+    try {
+      out.workers[w] =
+          DecodeScaled(messages[w], ctx.ForWorker(static_cast<std::uint32_t>(w)), &scales[w]);
+    } catch (...) {
+      errors[w] = std::current_exception();
+    }
+  });
+  for (std::size_t w = 0; w < workers; ++w) {
     const SlabContext wctx = ctx.ForWorker(static_cast<std::uint32_t>(w));
-    out.workers[w] = DecodeScaled(messages[w], wctx, &scales);
-    if (w == 0) first = scales;
-    if (shared_ && scales != first) {
+    if (errors[w]) std::rethrow_exception(errors[w]);
+    if (shared_ && scales[w] != scales[0]) {
       throw FormatError("message " + MessageName(spec_, wctx) +
                         ": its scale differs from worker 0's under scale=shared");
     }
-    sum += arma::conv_to<arma::vec>::from(out.workers[w]);
     out.downlinkBits += messages[w].bits;  // own scales: the relay of every message
   }
-  out.aggregate = arma::conv_to<arma::fvec>::from(sum / static_cast<double>(messages.size()));
+  out.aggregate = MeanByDivision(out.workers);
   if (shared_) {
     // Per bucket the shared scale, then each coordinate's integer sum in {-N..N}.
     const int width = CeilLog2(2 * static_cast<std::uint64_t>(messages.size()) + 1);
-    out.downlinkBits = 32 * first.size() + static_cast<std::uint64_t>(width) * ctx.layer->n;
+    out.downlinkBits = 32 * scales[0].size() + static_cast<std::uint64_t>(width) * ctx.layer->n;
   }
   return out;
 }
 
 double TernGradQuantizer::ExactError(const arma::fvec& g, const std::vector<float>& scales) const {
-  const std::vector<double> gc = Clipped(g, nullptr);
+  const double threshold = ClipThreshold(g, nullptr);
+  const bool clip = clip_ > 0;
   double exact = 0.0;
   std::size_t k = 0;
-  for (const auto& [b0, b1] : Buckets(gc.size(), bucket_)) {
+  for (const auto& [b0, b1] : Buckets(g.n_elem, bucket_)) {
     const double s = scales.at(k++);
     for (std::size_t i = b0; i < b1; ++i) {
-      const double a = std::fabs(gc[i]), clipError = static_cast<double>(g[i]) - gc[i];
+      const double x = static_cast<double>(g[i]);
+      const double c = clip && std::fabs(x) > threshold ? std::copysign(threshold, x) : x;
+      const double a = std::fabs(c), clipError = x - c;
       exact += s * a - a * a + clipError * clipError;
     }
   }
@@ -218,14 +252,17 @@ double TernGradQuantizer::ExactError(const arma::fvec& g, const std::vector<floa
 Theory TernGradQuantizer::ExpectedError(const arma::fvec& g, const SlabContext&) const {
   Theory t;
   if (shared_) return t;  // depends on the other workers' scales: see Diagnose
-  const std::vector<double> gc = Clipped(g, nullptr);
-  t.exact = ExactError(g, OwnScales(gc));
+  const double threshold = ClipThreshold(g, nullptr);
+  const bool clip = clip_ > 0;
+  t.exact = ExactError(g, OwnScales(g, threshold));
   t.bound = 0.0;
-  for (const auto& [b0, b1] : Buckets(gc.size(), bucket_)) {
+  for (const auto& [b0, b1] : Buckets(g.n_elem, bucket_)) {
     double norm2 = 0.0, clipSq = 0.0;
     for (std::size_t i = b0; i < b1; ++i) {
-      const double clipError = static_cast<double>(g[i]) - gc[i];
-      norm2 += gc[i] * gc[i];
+      const double x = static_cast<double>(g[i]);
+      const double c = clip && std::fabs(x) > threshold ? std::copysign(threshold, x) : x;
+      const double clipError = x - c;
+      norm2 += c * c;
       clipSq += clipError * clipError;
     }
     t.bound += (std::sqrt(static_cast<double>(b1 - b0)) - 1.0) * norm2 + clipSq;

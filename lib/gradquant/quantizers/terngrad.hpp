@@ -62,13 +62,16 @@ class TernGradQuantizer : public IndependentQuantizer {
                 const SlabContext& ctx, SlabStats* stats) const override;
 
  private:
-  /** The slab after clipping (a copy in double); counts clipped coordinates in @p clipped. */
-  std::vector<double> Clipped(const arma::fvec& g, std::size_t* clipped) const;
+  /**
+   * The clipping threshold c·σ (infinity when clip = 0): g_c = ±threshold where |g| exceeds
+   * it, else g. Counts clipped coordinates in @p clipped.
+   */
+  double ClipThreshold(const arma::fvec& g, std::size_t* clipped) const;
   /** Each bucket's own scale: max |g_c| rounded up to float32. */
-  std::vector<float> OwnScales(const std::vector<double>& gc) const;
+  std::vector<float> OwnScales(const arma::fvec& g, double threshold) const;
   /** Per bucket, the largest own scale of the workers. */
   std::vector<float> SharedScales(const std::vector<arma::fvec>& slabs) const;
-  Message EncodeWith(const std::vector<double>& gc, const std::vector<float>& scales,
+  Message EncodeWith(const arma::fvec& g, double threshold, const std::vector<float>& scales,
                      std::size_t clipped, const SlabContext& ctx, SlabStats* stats) const;
   /** Decodes one message and returns its bucket scales in @p scales. */
   arma::fvec DecodeScaled(const Message& message, const SlabContext& ctx,

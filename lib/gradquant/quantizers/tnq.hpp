@@ -58,6 +58,9 @@ class TnqQuantizer : public IndependentQuantizer {
   std::vector<double> Levels(float gamma) const;
 
  private:
+  /** The float32 value of every symbol for a bucket with scale @p gamma > 0. */
+  std::vector<float> ValueTable(float gamma) const;
+
   std::string spec_;
   std::uint32_t bits_;
   std::uint32_t s_;

@@ -4,6 +4,7 @@
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/quantizers/top_k_select.hpp"
 
 namespace gradquant {
@@ -39,29 +40,43 @@ Message TopKQuantizer::Encode(const arma::fvec& g, const SlabContext&, SlabStats
   return w.Finish();
 }
 
-arma::fvec TopKQuantizer::Decode(const Message& message, const SlabContext& ctx) const {
+arma::fvec TopKQuantizer::DecodeIndexed(const Message& message, const SlabContext& ctx,
+                                        std::vector<std::size_t>* selected) const {
   BitReader r(message, MessageName(spec_, ctx));
   const std::uint64_t n = ctx.layer->n;
-  const std::vector<std::size_t> selected = GetIndexSet(r, n, sparsity_.Count(n), code_);
+  *selected = GetIndexSet(r, n, sparsity_.Count(n), code_);
   arma::fvec out(n, arma::fill::zeros);
-  for (std::size_t i : selected) out[i] = r.GetFloat32();
+  for (std::size_t i : *selected) out[i] = r.GetFloat32();
   r.ExpectEnd();
   return out;
 }
 
+arma::fvec TopKQuantizer::Decode(const Message& message, const SlabContext& ctx) const {
+  std::vector<std::size_t> selected;
+  return DecodeIndexed(message, ctx, &selected);
+}
+
 GroupResult TopKQuantizer::DecodeGroup(const std::vector<Message>& messages,
                                        const SlabContext& ctx) const {
-  GroupResult out = IndependentQuantizer::DecodeGroup(messages, ctx);
-  // The union of the workers' supports (a sent value is never zero: TopKIndices skips zeros).
-  // Exact cancellations in the mean are still sent, as zeros: the server does not prune.
-  std::vector<char> inUnion(ctx.layer->n, 0);
-  for (const auto& w : out.workers) {
-    for (std::size_t i = 0; i < w.n_elem; ++i) inUnion[i] |= (w[i] != 0.0f);
-  }
+  GroupResult out;
+  out.workers.resize(messages.size());
+  std::vector<std::vector<std::size_t>> sets(messages.size());
+  ParallelFor(messages.size(), [&](std::size_t w) {
+    out.workers[w] =
+        DecodeIndexed(messages[w], ctx.ForWorker(static_cast<std::uint32_t>(w)), &sets[w]);
+  });
+  out.aggregate = MeanOf(out.workers);
+  // The union of the workers' supports (a sent value is never zero: TopKIndices skips zeros;
+  // a decoded zero is not support). Exact cancellations in the mean are still sent, as zeros:
+  // the server does not prune.
   std::vector<std::size_t> support;
-  for (std::size_t i = 0; i < inUnion.size(); ++i) {
-    if (inUnion[i]) support.push_back(i);
+  for (std::size_t w = 0; w < sets.size(); ++w) {
+    for (std::size_t i : sets[w]) {
+      if (out.workers[w][i] != 0.0f) support.push_back(i);
+    }
   }
+  std::sort(support.begin(), support.end());
+  support.erase(std::unique(support.begin(), support.end()), support.end());
   out.downlinkBits = IndexSetBits(support, ctx.layer->n, code_) + 32 * support.size();
   out.stats["union_frac"] =
       ctx.layer->n ? static_cast<double>(support.size()) / static_cast<double>(ctx.layer->n) : 0.0;

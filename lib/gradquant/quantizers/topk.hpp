@@ -48,6 +48,10 @@ class TopKQuantizer : public IndependentQuantizer {
   Theory ExpectedError(const arma::fvec& g, const SlabContext& ctx) const override;
 
  private:
+  /** Decode, also handing back the decoded index set (sorted) in @p selected. */
+  arma::fvec DecodeIndexed(const Message& message, const SlabContext& ctx,
+                           std::vector<std::size_t>* selected) const;
+
   std::string spec_;
   Sparsity sparsity_;
   IndexCode code_;

@@ -6,8 +6,8 @@
  * j = 0..K−1 draw t = j + floor(U_j·(n − j)) with U_j = rng.Uniform(j), swap idx[j] and idx[t];
  * the sample is idx[0..K−1] in draw order.
  *
- * Only the displaced positions are stored (a hash map), so time and memory are O(K) rather
- * than O(n), and the output is identical to the dense shuffle's.
+ * Only the displaced positions are stored (an open-addressing hash table), so time and memory
+ * are O(K) rather than O(n), and the output is identical to the dense shuffle's.
  */
 #include <cstddef>
 #include <cstdint>

@@ -37,6 +37,15 @@ struct StreamKey {
   std::uint32_t layer = 0;   ///< position of the parameter in model order
 };
 
+/**
+ * Word w as the uniform w·2^-32 in [0, 1), exactly as Rng::Uniform gives it. Written through
+ * a signed conversion (w − 2^31 fits an int32, and every step is exact) so that loops over
+ * words vectorise on x86-64, which has no unsigned 32-bit to double conversion before AVX-512.
+ */
+inline double UniformFromWord(std::uint32_t w) {
+  return static_cast<double>(static_cast<std::int32_t>(w ^ 0x80000000u)) * 0x1p-32 + 0.5;
+}
+
 /** A counter-based stream of 32-bit words; copyable, stateless, thread-safe. */
 class Rng {
  public:
@@ -56,11 +65,23 @@ class Rng {
   /** Fills out[j] = Uniform(first + j) for j < count (vectorised; same values). */
   void Uniforms(std::uint64_t first, std::size_t count, double* out) const;
 
+  /**
+   * Fills out[j] = Word(first + j) for j < count: the fast path of every per-coordinate kernel
+   * (AVX2 when the CPU has it, integer arithmetic only, so every path gives the same words).
+   * Kernels turn a word w into Uniform = w·2^-32 themselves (see UniformFromWord).
+   */
+  void Words(std::uint64_t first, std::size_t count, std::uint32_t* out) const;
+
   /** The i-th standard normal number (Box–Muller on Uniform(2i), Uniform(2i+1)). */
   double Normal(std::uint64_t i) const;
 
  private:
   std::uint32_t key0_, key1_;
 };
+
+namespace detail {
+/** True if the portable and the dispatched (AVX2 where available) Philox batches agree. */
+bool PhiloxBatchesAgree(std::uint64_t block, std::uint32_t key0, std::uint32_t key1);
+}  // namespace detail
 
 }  // namespace gradquant

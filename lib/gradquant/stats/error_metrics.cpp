@@ -46,6 +46,26 @@ double FitErrorSq(const arma::fvec& out, const arma::fvec& truth, bool signOutpu
   return outSq > 0.0 ? std::max(0.0, truthSq - dot * dot / outSq) : truthSq;
 }
 
+void FitErrorAndNormSq(const arma::fvec& out, const arma::fvec& truth, bool signOutput,
+                       double* errorSq, double* normSq) {
+  if (signOutput) {
+    *errorSq = FitErrorSq(out, truth, true);
+    *normSq = SquaredNorm(truth);
+    return;
+  }
+  // The same in-order sums as SquaredDistance and SquaredNorm, side by side.
+  const float* o = out.memptr();
+  const float* t = truth.memptr();
+  double error = 0.0, norm = 0.0;
+  for (std::size_t i = 0; i < truth.n_elem; ++i) {
+    const double d = static_cast<double>(o[i]) - static_cast<double>(t[i]);
+    error += d * d;
+    norm += static_cast<double>(t[i]) * t[i];
+  }
+  *errorSq = error;
+  *normSq = norm;
+}
+
 arma::vec Fitted(const arma::fvec& out, const arma::fvec& truth, bool signOutput) {
   arma::vec fitted = arma::conv_to<arma::vec>::from(out);
   if (signOutput) fitted *= BestScale(out, truth);

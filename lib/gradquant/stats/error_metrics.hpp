@@ -37,6 +37,13 @@ double BestScale(const arma::fvec& out, const arma::fvec& truth);
  */
 double FitErrorSq(const arma::fvec& out, const arma::fvec& truth, bool signOutput);
 
+/**
+ * FitErrorSq(out, truth, signOutput) and SquaredNorm(truth), bit for bit, in one pass over the
+ * data where the output is not sign-like.
+ */
+void FitErrorAndNormSq(const arma::fvec& out, const arma::fvec& truth, bool signOutput,
+                       double* errorSq, double* normSq);
+
 /** The vector whose error FitErrorSq measures: @p out itself, or c* out for sign outputs. */
 arma::vec Fitted(const arma::fvec& out, const arma::fvec& truth, bool signOutput);
 

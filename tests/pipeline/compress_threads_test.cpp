@@ -1,0 +1,111 @@
+// compress gives the same messages, reconstructions, aggregates and totals on 1 and 2 threads:
+// the pipeline of (layer, record) tasks and the pieces inside large slabs never change a bit.
+#include <catch2/catch.hpp>
+#include <omp.h>
+
+#include <H5Cpp.h>
+
+#include <cstring>
+
+#include "gradquant/io/dump.hpp"
+#include "gradquant/io/dump_writer.hpp"
+#include "gradquant/io/message_store.hpp"
+#include "gradquant/io/output_file.hpp"
+#include "gradquant/pipeline/compress_job.hpp"
+#include "gradquant/quantizers/registry.hpp"
+#include "test_util.hpp"
+
+namespace gradquant {
+namespace {
+
+// A dump with a large vector (cut into pieces), a conv weight (GradiVeQ compresses it after
+// its fit record) and a matrix, 3 records of 2 workers.
+void WriteDump(const std::string& path) {
+  const std::vector<LayerInfo> layers = {test::Layer({300007}, "big", 0),
+                                         test::Layer({16, 8, 5, 5}, "conv", 1),
+                                         test::Layer({60, 50}, "fc", 2)};
+  const std::vector<std::int64_t> steps = {0, 10, 20};
+  OutputFile out(path);
+  DumpWriter writer(out, steps, 2, layers, {}, /*withAggregate=*/false);
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    for (std::size_t r = 0; r < steps.size(); ++r) {
+      for (std::size_t w = 0; w < 2; ++w) {
+        const arma::fvec g = test::LaplaceSlab(layers[l].n, 0.01, 100 * l + 10 * r + w);
+        writer.WriteSlab(l, r, w, g.memptr());
+      }
+    }
+  }
+  out.Commit();
+}
+
+arma::fvec ReadAggregate(const std::string& path, const LayerInfo& layer, std::size_t record) {
+  H5::H5File file(path, H5F_ACC_RDONLY);
+  H5::DataSet ds = file.openDataSet("aggregate/" + layer.name);
+  H5::DataSpace space = ds.getSpace();
+  const hsize_t start[2] = {record, 0}, count[2] = {1, layer.n};
+  space.selectHyperslab(H5S_SELECT_SET, count, start);
+  H5::DataSpace memory(2, count);
+  arma::fvec out(layer.n);
+  ds.read(out.memptr(), H5::PredType::NATIVE_FLOAT, memory, space);
+  return out;
+}
+
+bool SameBits(const arma::fvec& a, const arma::fvec& b) {
+  return a.n_elem == b.n_elem && std::memcmp(a.memptr(), b.memptr(), 4 * a.n_elem) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("compress output is identical on 1 and 2 threads", "[pipeline][threads]") {
+  test::TempDir dir;
+  const std::string input = dir / "in.h5";
+  WriteDump(input);
+  const Dump dump = Dump::Open({input});
+  const Selection all = Select(dump.Layers(), dump.Records(), "", "");
+  const int saved = omp_get_max_threads();
+  for (const char* spec : {"dqsg", "qsgd", "qsgd:coding=fixed,bucket=1000", "ndqsg", "tnq",
+                           "terngrad:packing=base3", "sign", "scaledsign", "natural", "topk",
+                           "randk", "s3gdmv", "powersgd", "gradiveq", "onebit", "fp32"}) {
+    DYNAMIC_SECTION(spec) {
+      const auto q = BuiltinRegistry().Make(spec);
+      std::vector<std::vector<LayerTotals>> totals;
+      for (int threads : {1, 2}) {
+        omp_set_num_threads(threads);
+        CompressOptions options;
+        options.seed = 5;
+        options.outPath = dir / ("out" + std::to_string(threads) + ".h5");
+        totals.push_back(RunCompress(dump, *q, all, options));
+      }
+      omp_set_num_threads(saved);
+      const std::string one = dir / "out1.h5", two = dir / "out2.h5";
+      const MessageReader a(one), b(two);
+      const Dump ra = Dump::Open({one}), rb = Dump::Open({two});
+      for (std::size_t l = 0; l < dump.Layers().size(); ++l) {
+        for (std::size_t r = 0; r < dump.Records(); ++r) {
+          INFO("layer " << l << " record " << r);
+          const auto ma = a.Read(l, r), mb = b.Read(l, r);
+          REQUIRE(ma.size() == mb.size());
+          for (std::size_t w = 0; w < ma.size(); ++w) {
+            CHECK(ma[w].bits == mb[w].bits);
+            CHECK(ma[w].bytes == mb[w].bytes);
+            CHECK(SameBits(ra.ReadSlab(l, r, w), rb.ReadSlab(l, r, w)));
+          }
+          const LayerInfo& layer = dump.Layers()[l];
+          CHECK(SameBits(ReadAggregate(one, layer, r), ReadAggregate(two, layer, r)));
+        }
+        const LayerTotals& ta = totals[0][l];
+        const LayerTotals& tb = totals[1][l];
+        CHECK(ta.bits == tb.bits);
+        CHECK(ta.downlinkBits == tb.downlinkBits);
+        CHECK(ta.errorSq == tb.errorSq);  // summed in the same order: equal, not just close
+        CHECK(ta.normSq == tb.normSq);
+        CHECK(ta.theorySq == tb.theorySq);
+        CHECK(ta.aggErrorSq == tb.aggErrorSq);
+        CHECK(ta.theoryKind == tb.theoryKind);
+        CHECK(ta.stats == tb.stats);
+      }
+    }
+  }
+}
+
+}  // namespace gradquant
