@@ -71,9 +71,17 @@ bool Parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResul
   return true;
 }
 
+std::vector<std::string> Repeated(const cxxopts::ParseResult& args, const std::string& key) {
+  std::vector<std::string> values;
+  for (const auto& kv : args.arguments()) {
+    if (kv.key() == key) values.push_back(kv.value());
+  }
+  return values;
+}
+
 std::vector<std::string> Inputs(const cxxopts::ParseResult& args, const std::string& what) {
   if (!args.count("inputs")) throw SpecError("no " + what + " given");
-  return args["inputs"].as<std::vector<std::string>>();
+  return Repeated(args, "inputs");
 }
 
 Selection SelectFrom(const Dump& dump, const cxxopts::ParseResult& args) {

@@ -51,6 +51,12 @@ void CheckOutputIsNotInput(const std::string& output, const std::vector<std::str
  */
 bool Parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResult* result);
 
+/**
+ * Every value given to the vector option @p key, in command-line order and whole: cxxopts' own
+ * as<std::vector<std::string>>() would split "qsgd:s=7,bucket=512" or "run,1.h5" at the comma.
+ */
+std::vector<std::string> Repeated(const cxxopts::ParseResult& args, const std::string& key);
+
 /** The positional input files, or SpecError if none were given. */
 std::vector<std::string> Inputs(const cxxopts::ParseResult& args, const std::string& what);
 

@@ -40,15 +40,6 @@ struct Tables {
   bool gradients;
 };
 
-// Every -q in command-line order. A vector option would split specs at their commas.
-std::vector<std::string> Specs(const cxxopts::ParseResult& args) {
-  std::vector<std::string> specs;
-  for (const auto& kv : args.arguments()) {
-    if (kv.key() == "quantizer") specs.push_back(kv.value());
-  }
-  return specs;
-}
-
 Tables TablesOf(const cxxopts::ParseResult& args, bool haveSpecs) {
   std::string report = args["report"].as<std::string>();
   if (args.count("stats")) {
@@ -204,7 +195,7 @@ int RunAnalyze(int argc, char** argv) {
     throw SpecError("--trials " + std::to_string(trials) + ": expected 1.." +
                     std::to_string(kMaxTrials));
   }
-  const std::vector<std::string> specArgs = Specs(args);
+  const std::vector<std::string> specArgs = Repeated(args, "quantizer");
   const Tables tables = TablesOf(args, !specArgs.empty());
   std::vector<std::unique_ptr<Quantizer>> owned;
   std::vector<const Quantizer*> quantizers;

@@ -93,7 +93,7 @@ int RunBench(int argc, char** argv) {
   if (cpuTime && threads != 1) throw SpecError("--cpu-time needs --threads 1");
   omp_set_num_threads(threads);
   RetainFreedMemory();  // repeated runs reuse their buffers instead of faulting in new pages
-  const auto specs = args.count("quantizer") ? args["quantizer"].as<std::vector<std::string>>()
+  const auto specs = args.count("quantizer") ? Repeated(args, "quantizer")
                                              : DefaultSpecs();
   std::vector<std::unique_ptr<Quantizer>> quantizers;
   for (const auto& s : specs) quantizers.push_back(BuiltinRegistry().Make(s));
@@ -103,7 +103,7 @@ int RunBench(int argc, char** argv) {
   std::vector<std::pair<LayerInfo, std::vector<arma::fvec>>> groups;
   std::string source;
   if (args.count("inputs")) {
-    const auto inputs = args["inputs"].as<std::vector<std::string>>();
+    const auto inputs = Repeated(args, "inputs");
     const Dump dump = Dump::Open(inputs);
     const Selection sel = SelectFrom(dump, args);
     for (std::size_t l : sel.layers) {
