@@ -1,6 +1,9 @@
 // stats/distribution_fit: Laplace and Gaussian fits and their KS distances on known data.
 #include "gradquant/stats/distribution_fit.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "test_util.hpp"
@@ -52,6 +55,36 @@ TEST_CASE("Gaussian data: fitted sigma within tolerance, small KS to Gauss, larg
   CHECK(f.ksGauss < 1.63 / std::sqrt(1e5));
   // N(0, 1) against Laplace(sqrt(2/pi)): sup |F - G| = 0.042 (computed with scipy).
   CHECK(f.ksLaplace == Approx(0.042).margin(0.01));
+}
+
+TEST_CASE("A large pool sorted in pieces gives the plain sort's KS distance at 1 and 2 threads",
+          "[stats]") {
+  // 3e5 values (above the 2^18 split) with ties: the pieces and merges must reproduce
+  // std::sort exactly, so both KS maxima equal a plain reference loop bit for bit.
+  auto base = Values(test::LaplaceSlab(300001, 1.0, 13));
+  for (std::size_t i = 0; i < base.size(); i += 7) base[i] = std::round(base[i] * 4) / 4;
+  std::vector<double> sorted = base;
+  std::sort(sorted.begin(), sorted.end());
+  double sumAbs = 0.0;
+  for (double v : base) sumAbs += std::fabs(v);
+  const double scale = sumAbs / static_cast<double>(base.size());
+  double reference = 0.0;
+  const double n = static_cast<double>(sorted.size());
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const double f = LaplaceCdf(sorted[i], scale);
+    reference = std::max({reference, f - static_cast<double>(i) / n, (i + 1.0) / n - f});
+  }
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    std::vector<double> values = base;
+    const DistributionFit f = FitZeroLocation(values);
+    INFO("threads " << threads);
+    CHECK(values == sorted);
+    CHECK(f.laplaceScale == scale);
+    CHECK(f.ksLaplace == reference);
+  }
+  omp_set_num_threads(saved);
 }
 
 }  // namespace gradquant
