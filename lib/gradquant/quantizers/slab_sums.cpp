@@ -16,8 +16,9 @@ constexpr std::size_t kCertifyMin = 4096;             // below this the plain lo
 constexpr std::size_t kSumChunk = std::size_t{1} << 20;  // coordinates per parallel chunk
 
 // Σ g_i² (square = true) or Σ |g_i| in double, in lanes: any order, see the file comment.
+// Inlined into the two multiversioned entry points below (clang cannot multiversion a template).
 template <bool kSquare>
-__attribute__((target_clones("avx2", "default"))) double SumLanes(const float* g, std::size_t n) {
+inline __attribute__((always_inline)) double SumLanes(const float* g, std::size_t n) {
   double lane[kLanes] = {};
   std::size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -35,13 +36,23 @@ __attribute__((target_clones("avx2", "default"))) double SumLanes(const float* g
   return sum;
 }
 
+__attribute__((target_clones("avx2", "default"))) double SumSquareLanes(const float* g,
+                                                                        std::size_t n) {
+  return SumLanes<true>(g, n);
+}
+
+__attribute__((target_clones("avx2", "default"))) double SumAbsLanes(const float* g, std::size_t n) {
+  return SumLanes<false>(g, n);
+}
+
 template <bool kSquare>
 double SumAnyOrder(const float* g, std::size_t n) {
   const std::size_t chunks = (n + kSumChunk - 1) / kSumChunk;
   std::vector<double> part(chunks, 0.0);
   SplitFor(chunks, [&](std::size_t c) {
     const std::size_t b = c * kSumChunk;
-    part[c] = SumLanes<kSquare>(g + b, std::min(kSumChunk, n - b));
+    const std::size_t len = std::min(kSumChunk, n - b);
+    part[c] = kSquare ? SumSquareLanes(g + b, len) : SumAbsLanes(g + b, len);
   });
   double sum = 0.0;
   for (double x : part) sum += x;
