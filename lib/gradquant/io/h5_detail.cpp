@@ -9,7 +9,11 @@ namespace gradquant::detail {
 
 void QuietHdf5() {
   static std::once_flag once;
-  std::call_once(once, [] { H5::Exception::dontPrint(); });
+  std::call_once(once, [] {
+    H5::Exception::dontPrint();
+    // HDF5 keeps freed internal blocks in free lists without limit by default.
+    H5set_free_list_limits(1 << 20, 1 << 18, 1 << 20, 1 << 18, 1 << 20, 1 << 18);
+  });
 }
 
 void Bad(const std::string& file, const std::string& object, const std::string& problem) {
