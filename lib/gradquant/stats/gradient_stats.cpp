@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/stats/distribution_fit.hpp"
 
 namespace gradquant {
@@ -36,15 +37,22 @@ GradientSummary GradientSummary::Of(const std::vector<arma::fvec>& slabs) {
   }
   mean /= static_cast<double>(slabs.size());
   s.meanSq = arma::dot(mean, mean);
-  s.co = CoMoments::Of(slabs);
-  s.sign = SignAgreement::Of(slabs);
-  const DistributionFit fit = FitZeroLocation(values);
+  // Four independent statistics, side by side on free threads (each is computed alone, so the
+  // result does not depend on the thread count).
+  DistributionFit fit{};
+  double jaccard = 0.0;
+  const std::size_t k = TopKCount(s.n);
+  ParallelFor(4, [&](std::size_t part) {
+    if (part == 0) fit = FitZeroLocation(values);
+    if (part == 1) s.co = CoMoments::Of(slabs);
+    if (part == 2) s.sign = SignAgreement::Of(slabs);
+    if (part == 3) jaccard = TopKJaccard(slabs, k);
+  });
   const double n = static_cast<double>(s.n);
   AddWeighted(fit.ksLaplace, n, s.ksLaplaceSum, s.ksWeight);
   s.ksGaussSum = std::isnan(fit.ksGauss) ? 0.0 : n * fit.ksGauss;
-  const std::size_t k = TopKCount(s.n);
   s.topkK = static_cast<double>(k);
-  AddWeighted(TopKJaccard(slabs, k), n, s.jaccardSum, s.jaccardWeight);
+  AddWeighted(jaccard, n, s.jaccardSum, s.jaccardWeight);
   return s;
 }
 
