@@ -7,9 +7,9 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS = cmake g++ make pkg-config libarmadillo-dev libopenblas-dev libhdf5-dev libcxxopts-dev catch2 \
        zlib1g-dev python3-h5py python3-numpy python3-matplotlib \
        clang-14 libclang-rt-14-dev libomp-14-dev valgrind
-# Sanitizer, fuzzing and valgrind runs (fuzz/README.md); each has its own build folder.
+# Sanitizer, fuzzing and valgrind runs (fuzz/README.md); sanitize and fuzz share one build folder.
 SAN_BUILD ?= build-asan
-FUZZ_BUILD ?= build-fuzz
+SAN_CTEST_ARGS ?=
 FUZZ_TIME ?= 60
 FUZZ_TARGETS = decode codes
 # Any sanitizer report fails the run, with a distinct exit code so a test that expects the
@@ -51,34 +51,39 @@ demo: build
 	$(GQ) compress $(SAMPLE) -q qsgd:s=4 -o $(BUILD)/demo_qsgd.h5 --format table
 	$(GQ) analyze $(SAMPLE) -q dqsg:s=3 -q qsgd:s=4 -q qsgd:s=7,bucket=512 --by all --format table
 
-# The whole ctest suite built with AddressSanitizer and UndefinedBehaviorSanitizer (gcc, -O1,
-# line tables only, asserts on).
+# One clang-14 tree (build-asan/) instrumented with AddressSanitizer and UBSan serves both
+# targets below: `make sanitize` runs the whole ctest suite in it (the test code at -O0, the
+# library at -O1), `make fuzz` the libFuzzer binaries built alongside, so `make sanitize fuzz`
+# compiles the code once.
+SAN_CONFIGURE = cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DGRADQUANT_SANITIZE=ON -DGRADQUANT_FUZZ=ON \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1" $(CMAKE_ARGS)
+
 sanitize: deps
-	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRADQUANT_SANITIZE=ON \
-	  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1" $(CMAKE_ARGS)
+	$(SAN_CONFIGURE)
 	cmake --build $(SAN_BUILD) -j $(JOBS)
-	cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
+	cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) $(SAN_CTEST_ARGS)
 
 # libFuzzer (clang-14, ASan + UBSan): every target for FUZZ_TIME seconds, side by side, from a seed
 # corpus of real messages; a crashing input lands in fuzz/regressions/<target>/, which ctest
 # replays from then on.
 fuzz: deps
-	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
-	  -DCMAKE_CXX_COMPILER=clang++-14 -DGRADQUANT_FUZZ=ON -DBUILD_TESTING=OFF $(CMAKE_ARGS)
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_seed_corpus $(FUZZ_TARGETS:%=fuzz_%)
-	$(FUZZ_BUILD)/fuzz/fuzz_seed_corpus $(FUZZ_BUILD)/corpus
+	$(SAN_CONFIGURE)
+	cmake --build $(SAN_BUILD) -j $(JOBS) --target fuzz_seed_corpus $(FUZZ_TARGETS:%=fuzz_%)
+	$(SAN_BUILD)/fuzz/fuzz_seed_corpus $(SAN_BUILD)/corpus
 	@for t in $(FUZZ_TARGETS); do \
-	  ( $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	  ( $(SAN_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 	      -print_final_stats=1 -artifact_prefix=fuzz/regressions/$$t/ \
-	      $(FUZZ_BUILD)/corpus/$$t fuzz/regressions/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log; \
-	    echo $$? >$(FUZZ_BUILD)/fuzz_$$t.rc ) & \
+	      $(SAN_BUILD)/corpus/$$t fuzz/regressions/$$t 2>$(SAN_BUILD)/fuzz_$$t.log; \
+	    echo $$? >$(SAN_BUILD)/fuzz_$$t.rc ) & \
 	done; wait; \
 	status=0; for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz_$$t ($(FUZZ_TIME) s):"; \
-	  if [ "$$(cat $(FUZZ_BUILD)/fuzz_$$t.rc)" = 0 ]; then \
-	    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)' $(FUZZ_BUILD)/fuzz_$$t.log; \
+	  if [ "$$(cat $(SAN_BUILD)/fuzz_$$t.rc)" = 0 ]; then \
+	    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)' $(SAN_BUILD)/fuzz_$$t.log; \
 	  else \
-	    status=1; tail -n 60 $(FUZZ_BUILD)/fuzz_$$t.log; \
+	    status=1; tail -n 60 $(SAN_BUILD)/fuzz_$$t.log; \
 	    echo "fuzz_$$t failed: the input is in fuzz/regressions/$$t/ (commit it with the fix)"; \
 	  fi; \
 	done; \
@@ -97,4 +102,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(SAN_BUILD)

@@ -204,20 +204,23 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   // run L items ahead. C_j needs R_j, and C_{j-1} when the layer keeps state.
   const std::size_t lookahead = std::max<std::size_t>(1, static_cast<std::size_t>(omp_get_max_threads()));
   char ioToken = 0;
+  // Defined outside the parallel region: its tasks reach stage and read through this closure,
+  // which must outlive them (a closure inside the single block dies before the barrier that
+  // waits for the tasks; libomp then reads a dead stack frame).
+  auto readAndCompute = [&](std::size_t j) {
+    // GCC does not count a use in a depend clause, hence [[maybe_unused]].
+    [[maybe_unused]] char* previousCompute =
+        j > 0 && work[j].ri > 0 && stateful[work[j].li] ? &computed[j - 1] : &none;
+    [[maybe_unused]] char* thisRead = &readDone[j];
+    [[maybe_unused]] char* thisCompute = &computed[j];
+#pragma omp task depend(inout : ioToken) depend(out : thisRead[0])
+    stage(j, read);
+#pragma omp task depend(in : thisRead[0], previousCompute[0]) depend(out : thisCompute[0])
+    stage(j, compute);
+  };
 #pragma omp parallel
 #pragma omp single
   {
-    auto readAndCompute = [&](std::size_t j) {
-      // GCC does not count a use in a depend clause, hence [[maybe_unused]].
-      [[maybe_unused]] char* previousCompute =
-          j > 0 && work[j].ri > 0 && stateful[work[j].li] ? &computed[j - 1] : &none;
-      [[maybe_unused]] char* thisRead = &readDone[j];
-      [[maybe_unused]] char* thisCompute = &computed[j];
-#pragma omp task depend(inout : ioToken) depend(out : thisRead[0])
-      stage(j, read);
-#pragma omp task depend(in : thisRead[0], previousCompute[0]) depend(out : thisCompute[0])
-      stage(j, compute);
-    };
     for (std::size_t j = 0; j < std::min(lookahead, items); ++j) readAndCompute(j);
     for (std::size_t j = 0; j < items; ++j) {
       [[maybe_unused]] char* thisCompute = &computed[j];
