@@ -102,4 +102,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -11,7 +11,8 @@ namespace gradquant {
 
 /**
  * Makes glibc serve large blocks from one heap for every thread and keep freed memory for
- * reuse (no mmap per block, no trimming). The peak resident memory is the peak heap, as before. No-op elsewhere.
+ * reuse (no mmap per block, no trimming). The peak resident memory is the peak heap, as
+ * before. No-op elsewhere.
  */
 void RetainFreedMemory();
 
