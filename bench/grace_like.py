@@ -90,17 +90,19 @@ def natural():
     return compress, decompress
 
 
+def scatter(c):
+    """The sparse methods' decompress: the kept values at their indices, zeros elsewhere."""
+    values, idx, n = c
+    return torch.zeros(n).scatter_(0, idx, values)
+
+
 def topk(kappa):
     def compress(g):
         k = max(1, int(g.numel() * kappa))
         _, idx = torch.topk(g.abs(), k, sorted=False)
         return g[idx], idx, g.numel()
 
-    def decompress(c):
-        values, idx, n = c
-        return torch.zeros(n).scatter_(0, idx, values)
-
-    return compress, decompress
+    return compress, scatter
 
 
 def randk(kappa):
@@ -109,11 +111,7 @@ def randk(kappa):
         idx = torch.randperm(g.numel())[:k]
         return g[idx] * (g.numel() / k), idx, g.numel()
 
-    def decompress(c):
-        values, idx, n = c
-        return torch.zeros(n).scatter_(0, idx, values)
-
-    return compress, decompress
+    return compress, scatter
 
 
 def powersgd(rank):

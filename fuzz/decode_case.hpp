@@ -140,6 +140,17 @@ inline bool ParseDecodeCase(const std::uint8_t* data, std::size_t size, DecodeCa
   return true;
 }
 
+/** The context @p c's messages decode in; @p state comes from the quantizer's NewLayerState. */
+inline SlabContext ContextOf(const DecodeCase& c, LayerState* state) {
+  SlabContext ctx;
+  ctx.layer = &c.layer;
+  ctx.seed = c.seed;
+  ctx.step = c.step;
+  ctx.workers = c.workers;
+  ctx.state = state;
+  return ctx;
+}
+
 /** Writes a case's header for the given fields (the inverse of ParseDecodeCase's header). */
 inline std::vector<std::uint8_t> DecodeCaseHeader(std::uint8_t quantizer,
                                                   const std::uint8_t change[4], std::size_t n,

@@ -25,12 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!fuzz::ParseDecodeCase(data, size, &c)) return 0;
   const auto quantizer = BuiltinRegistry().Make(c.spec);
   const auto state = quantizer->NewLayerState(c.layer);
-  SlabContext ctx;
-  ctx.layer = &c.layer;
-  ctx.seed = c.seed;
-  ctx.step = c.step;
-  ctx.workers = c.workers;
-  ctx.state = state.get();
+  const SlabContext ctx = fuzz::ContextOf(c, state.get());
   try {
     const GroupResult r = quantizer->DecodeGroup(c.messages, ctx);
     if (r.workers.size() != c.workers) Finding(c.spec, "wrong number of worker outputs");

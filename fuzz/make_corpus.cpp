@@ -68,12 +68,7 @@ std::size_t DecodeSeeds(const std::filesystem::path& dir) {
         fuzz::ParseDecodeCase(header.data(), header.size(), &c);
         const auto quantizer = registry.Make(c.spec);
         const auto state = quantizer->NewLayerState(c.layer);
-        SlabContext ctx;
-        ctx.layer = &c.layer;
-        ctx.seed = c.seed;
-        ctx.step = c.step;
-        ctx.workers = c.workers;
-        ctx.state = state.get();
+        const SlabContext ctx = fuzz::ContextOf(c, state.get());
         std::vector<std::uint8_t> input = header;
         bool fits = true;
         for (const auto& m : quantizer->EncodeGroup(Slabs(s.n, s.workers, count), ctx, nullptr)) {
