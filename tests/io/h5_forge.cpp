@@ -104,7 +104,9 @@ ForgeSpec ValidSpec(std::size_t records, std::size_t workers) {
 }
 
 void Forge(const std::string& path, const ForgeSpec& spec) {
-  H5::H5File file(path, H5F_ACC_TRUNC);
+  H5::FileCreatPropList create;
+  if (spec.userblock) create.setUserblock(spec.userblock);
+  H5::H5File file(path, H5F_ACC_TRUNC, create);
   if (spec.format) StringAttr(file, "gradquant_format", *spec.format);
   if (spec.version) IntAttr(file, "gradquant_version", {*spec.version}, true);
   if (spec.workersAttr) IntAttr(file, "workers", {*spec.workersAttr}, true);
@@ -124,6 +126,21 @@ void Forge(const std::string& path, const ForgeSpec& spec) {
     if (n) a.write(type, ptrs.data());
   }
   for (std::size_t l = 0; l < spec.layers.size(); ++l) WriteLayer(grads, spec.layers[l], l, spec);
+}
+
+StoredChunk LocateChunk(const std::string& path, const std::string& dataset,
+                        const std::vector<std::uint64_t>& origin) {
+  H5::H5File file(path, H5F_ACC_RDONLY);
+  H5::DataSet ds = file.openDataSet(dataset);
+  const std::vector<hsize_t> at(origin.begin(), origin.end());
+  unsigned mask = 0;
+  haddr_t address = HADDR_UNDEF;
+  hsize_t bytes = 0;
+  if (H5Dget_chunk_info_by_coord(ds.getId(), at.data(), &mask, &address, &bytes) < 0 ||
+      address == HADDR_UNDEF) {
+    throw std::runtime_error("LocateChunk: no chunk at that origin");
+  }
+  return {file.getCreatePlist().getUserblock() + address, bytes};
 }
 
 void PokeGradient(const std::string& path, const std::string& layer, std::uint64_t record,

@@ -30,6 +30,7 @@ struct ForgeSpec {
   std::optional<std::int64_t> workersAttr;                       ///< root attribute 'workers'
   std::optional<std::vector<std::int64_t>> steps = std::vector<std::int64_t>{0, 10};
   bool withGradients = true;
+  std::uint64_t userblock = 0;  ///< bytes before HDF5's superblock (0, or a power of 2 >= 512)
   std::optional<std::vector<std::string>> order;  ///< /gradients attribute 'order' (nullopt: none)
   std::vector<ForgeLayer> layers;
   /** Value of layer l at record s, worker w, index i (written through float64). */
@@ -44,6 +45,15 @@ ForgeSpec ValidSpec(std::size_t records = 2, std::size_t workers = 2);
 
 /** Writes @p spec to @p path (truncating). */
 void Forge(const std::string& path, const ForgeSpec& spec);
+
+/** Where a chunk of a chunked dataset is stored: file offset and size in bytes. */
+struct StoredChunk {
+  std::uint64_t offset = 0, bytes = 0;
+};
+
+/** The stored chunk of @p dataset whose first element is at @p origin. */
+StoredChunk LocateChunk(const std::string& path, const std::string& dataset,
+                        const std::vector<std::uint64_t>& origin);
 
 /** Overwrites one float of a float32 gradient dataset of an existing file. */
 void PokeGradient(const std::string& path, const std::string& layer, std::uint64_t record,

@@ -1,16 +1,23 @@
 #include "gradquant/io/dump.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 #include "gradquant/core/error.hpp"
+#include "gradquant/io/direct_read.hpp"
 #include "gradquant/io/h5_detail.hpp"
+#include "gradquant/io/hdf5_lock.hpp"
 
 namespace gradquant {
 
@@ -30,10 +37,31 @@ bool AllFinite(const float* x, std::size_t n) {
   return seen == 0;
 }
 
+// A file descriptor that closes itself.
+class Descriptor {
+ public:
+  Descriptor() = default;
+  explicit Descriptor(int fd) : fd_(fd) {}
+  Descriptor(Descriptor&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Descriptor& operator=(Descriptor&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  ~Descriptor() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
 struct OpenFile {
   DumpFile info;
   H5::H5File h5;
   std::vector<H5::DataSet> layers;  // in model order
+  std::vector<detail::DirectLayout> direct;  // per layer: how ReadSlab may bypass H5Dread
+  Descriptor fd;  // the same file, for the direct reads (-1: none, all reads go through HDF5)
 };
 
 void CheckPathIsFile(const std::string& path) {
@@ -192,8 +220,10 @@ OpenFile OpenOne(const std::string& path, std::vector<std::int64_t>* steps,
                                                 std::to_string(i) + " ('" + (*layers)[i].name +
                                                 "', N = " + std::to_string((*layers)[i].n) + ")");
     }
+    f.direct.push_back(detail::DescribeLayout(f.h5, ds));
     f.layers.push_back(ds);
   }
+  f.fd = Descriptor(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (f.h5.attrExists("workers")) {
     std::int64_t declared = 0;
     Guard(path, "/ attribute 'workers'", [&] { declared = detail::ReadIntAttr(f.h5, "workers"); });
@@ -214,8 +244,13 @@ struct Dump::Impl {
   std::vector<LayerInfo> layers;
   std::size_t workers = 0;
   NonfinitePolicy nonfinite = NonfinitePolicy::kReject;
-  mutable std::mutex mutex;  // the HDF5 C++ objects are not safe to share between threads
-  mutable NonfiniteCount zeroed;  // guarded by mutex
+  mutable std::atomic<std::uint64_t> directReads{0}, libraryReads{0};
+  mutable std::mutex zeroedMutex;
+  mutable NonfiniteCount zeroed;  // guarded by zeroedMutex
+  // (layer, record, worker, index) of zeroed.first: the first in dump order, whatever order
+  // the threads read the slabs in.
+  mutable std::tuple<std::size_t, std::size_t, std::size_t, std::size_t> firstAt{
+      SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
 };
 
 const char* NonfiniteName(NonfinitePolicy policy) {
@@ -249,8 +284,12 @@ const std::vector<DumpFile>& Dump::Files() const { return impl_->infos; }
 NonfinitePolicy Dump::Nonfinite() const { return impl_->nonfinite; }
 
 NonfiniteCount Dump::Zeroed() const {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
+  std::lock_guard<std::mutex> lock(impl_->zeroedMutex);
   return impl_->zeroed;
+}
+
+SlabReadCounts Dump::ReadCounts() const {
+  return {impl_->directReads.load(), impl_->libraryReads.load()};
 }
 
 arma::fvec Dump::ReadSlab(std::size_t layer, std::size_t record, std::size_t worker,
@@ -265,18 +304,28 @@ arma::fvec Dump::ReadSlab(std::size_t layer, std::size_t record, std::size_t wor
   const std::size_t local = worker - file.info.firstWorker;
   const std::string object = "/gradients/" + info.name;
   arma::fvec out(info.n);
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
+  const detail::DirectLayout& direct = file.direct[layer];
+  std::vector<detail::DirectPiece> pieces;
+  bool planned = false;
+  if (direct.usable && file.fd.get() >= 0) {
+    std::lock_guard<std::mutex> lock(Hdf5Lock());
+    planned = detail::PlanSlab(file.layers[layer], direct, record, local, &pieces);
+  }
+  if (planned && detail::ReadPieces(file.fd.get(), direct, pieces, out.memptr())) {
+    ++impl_->directReads;
+  } else {
+    ++impl_->libraryReads;
+    std::lock_guard<std::mutex> lock(Hdf5Lock());
     Guard(file.info.path, object, [&] {
       detail::ReadBlock(file.layers[layer], H5::PredType::NATIVE_FLOAT, out.memptr(),
                         {record, local, 0}, {1, 1, info.n});
     });
   }
-  if (AllFinite(out.memptr(), out.n_elem)) {  // the usual case, checked outside the lock
+  if (AllFinite(out.memptr(), out.n_elem)) {  // the usual case
     if (zeroed) *zeroed = 0;
     return out;
   }
-  std::lock_guard<std::mutex> lock(impl_->mutex);
+  std::lock_guard<std::mutex> lock(impl_->zeroedMutex);
   std::uint64_t count = 0;
   for (std::size_t i = 0; i < out.n_elem; ++i) {
     if (std::isfinite(out[i])) continue;
@@ -289,7 +338,8 @@ arma::fvec Dump::ReadSlab(std::size_t layer, std::size_t record, std::size_t wor
       Bad(file.info.path, object,
           std::string("has ") + kind + " at " + where() + " (--nonfinite zero replaces such values by 0)");
     }
-    if (impl_->zeroed.count + count == 0) {
+    if (count == 0 && std::make_tuple(layer, record, worker, i) < impl_->firstAt) {
+      impl_->firstAt = std::make_tuple(layer, record, worker, i);
       impl_->zeroed.first = file.info.path + ": " + object + " " + where() + " (" + kind + ")";
     }
     out[i] = 0.0f;

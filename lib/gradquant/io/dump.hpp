@@ -32,6 +32,12 @@ struct NonfiniteCount {
   std::string first;  ///< e.g. "g.h5: /gradients/fc1.weight record 2, worker 1, index 5 (NaN)"
 };
 
+/** How the slabs read so far were read (Dump::ReadCounts). */
+struct SlabReadCounts {
+  std::uint64_t direct = 0;   ///< by gradquant's own reader, outside the HDF5 lock
+  std::uint64_t library = 0;  ///< through H5Dread (other types and layouts, or a fallback)
+};
+
 /** One input file of a dump. */
 struct DumpFile {
   std::string path;
@@ -69,6 +75,9 @@ class Dump {
   /**
    * Reads the slab of layer @p layer (position in Layers()), record @p record, global worker
    * @p worker, converted to float32. NaN and Inf values are rejected or zeroed per the policy.
+   * Safe to call from several threads: float32 slabs stored contiguously or in chunks with
+   * shuffle, deflate and Fletcher-32 are read and inflated outside the HDF5 lock (hdf5_lock.hpp);
+   * anything else, and any chunk that fails there, goes through H5Dread under the lock.
    * @param zeroed if not null, receives the number of values zeroed in this slab.
    * @throws IoError on a read failure or, under kReject, a NaN/Inf value (naming the file,
    *         layer, record, worker and index).
@@ -78,8 +87,10 @@ class Dump {
 
   /** The policy given to Open. */
   NonfinitePolicy Nonfinite() const;
-  /** Values zeroed by every ReadSlab so far (always 0 under kReject). */
+  /** Values zeroed by every ReadSlab so far (always 0 under kReject); the first in dump order. */
   NonfiniteCount Zeroed() const;
+  /** How the slabs read so far were read. */
+  SlabReadCounts ReadCounts() const;
 
  private:
   struct Impl;

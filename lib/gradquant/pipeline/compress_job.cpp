@@ -12,6 +12,7 @@
 #include "gradquant/core/memory.hpp"
 #include "gradquant/core/parallel.hpp"
 #include "gradquant/core/version.hpp"
+#include "gradquant/io/hdf5_lock.hpp"
 #include "gradquant/io/message_store.hpp"
 #include "gradquant/io/output_file.hpp"
 #include "gradquant/quantizers/registry.hpp"
@@ -83,8 +84,8 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   DumpWriter writer(out, steps, workers, layers, options.attributes, /*withAggregate=*/true);
   MessageWriter messages(out, steps, workers, layers, quantizer.Spec(), options.seed);
 
-  // The (layer, record) items run as a pipeline of OpenMP tasks: read (HDF5, one at a time),
-  // compute (encode, decode, theory, errors: items of different layers, or of a stateless
+  // The (layer, record) items run as a pipeline of OpenMP tasks: read (side by side, see
+  // Dump::ReadSlab), compute (encode, decode, theory, errors: items of different layers, or of a stateless
   // method, side by side, each spreading its loops over free threads), write (HDF5, in item
   // order, where the totals are summed too). Every number is computed exactly as in a plain
   // loop and summed in item order, so the output does not depend on the thread count. At most
@@ -98,10 +99,9 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   }
   std::vector<LayerTotals> totals(layers.size());
   std::vector<std::map<std::string, std::uint64_t>> reported(layers.size());
-  std::mutex io;  // every HDF5 call of the run, reads and writes
   std::atomic<std::size_t> failedAt{items};  // lowest item with an error: later ones stop
   std::size_t done = 0;
-  std::vector<char> readDone(items), computed(items);
+  std::vector<char> readDone(items), computed(items), written(items);
   char none = 0;  // a dependence on nothing
 
   auto stage = [&](std::size_t j, auto&& body) {
@@ -118,7 +118,6 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   };
   auto read = [&](Item& item) {
     item.slabs.resize(workers);
-    std::lock_guard<std::mutex> lock(io);
     for (std::size_t w = 0; w < workers; ++w) {
       std::uint64_t zeroed = 0;
       item.slabs[w] = dump.ReadSlab(selection.layers[item.li], selection.records[item.ri], w,
@@ -163,7 +162,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     AddStats(t.stats, item.stats);
     for (const auto& entry : item.stats) ++reported[item.li][entry.first];
     {
-      std::lock_guard<std::mutex> lock(io);
+      std::lock_guard<std::mutex> lock(Hdf5Lock());
       messages.Write(item.li, item.ri, item.encoded, item.decoded.downlinkBits);
       for (std::size_t w = 0; w < workers; ++w) {
         writer.WriteSlab(item.li, item.ri, w, item.decoded.workers[w].memptr());
@@ -199,11 +198,12 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     totals[li].name = layers[li].name;
     totals[li].n = layers[li].n;
   }
-  // Task graph. All HDF5 tasks form one chain (R_0 .. R_{L-1}, then W_j, R_{j+L} for each j,
-  // L = threads): they never wait on each other's lock, writes go out in item order, and reads
-  // run L items ahead. C_j needs R_j, and C_{j-1} when the layer keeps state.
+  // Task graph. R_j reads item j, C_j computes it (after R_j, and after C_{j-1} when the layer
+  // keeps state), W_j writes it (after C_j and W_{j-1}, so writes go out in item order). R_{j+L}
+  // waits for W_j (L = threads), so at most about L + 1 items hold memory; reads of different
+  // items overlap each other and the writes.
   const std::size_t lookahead = std::max<std::size_t>(1, static_cast<std::size_t>(omp_get_max_threads()));
-  char ioToken = 0;
+  [[maybe_unused]] char writeToken = 0;
   // Defined outside the parallel region: its tasks reach stage and read through this closure,
   // which must outlive them (a closure inside the single block dies before the barrier that
   // waits for the tasks; libomp then reads a dead stack frame).
@@ -211,9 +211,10 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     // GCC does not count a use in a depend clause, hence [[maybe_unused]].
     [[maybe_unused]] char* previousCompute =
         j > 0 && work[j].ri > 0 && stateful[work[j].li] ? &computed[j - 1] : &none;
+    [[maybe_unused]] char* freedSlot = j >= lookahead ? &written[j - lookahead] : &none;
     [[maybe_unused]] char* thisRead = &readDone[j];
     [[maybe_unused]] char* thisCompute = &computed[j];
-#pragma omp task depend(inout : ioToken) depend(out : thisRead[0])
+#pragma omp task depend(in : freedSlot[0]) depend(out : thisRead[0])
     stage(j, read);
 #pragma omp task depend(in : thisRead[0], previousCompute[0]) depend(out : thisCompute[0])
     stage(j, compute);
@@ -224,7 +225,8 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     for (std::size_t j = 0; j < std::min(lookahead, items); ++j) readAndCompute(j);
     for (std::size_t j = 0; j < items; ++j) {
       [[maybe_unused]] char* thisCompute = &computed[j];
-#pragma omp task depend(inout : ioToken) depend(in : thisCompute[0])
+      [[maybe_unused]] char* thisWrite = &written[j];
+#pragma omp task depend(inout : writeToken) depend(in : thisCompute[0]) depend(out : thisWrite[0])
       stage(j, write);
       if (j + lookahead < items) readAndCompute(j + lookahead);
     }
