@@ -3,7 +3,10 @@
 #include "gradquant/pipeline/analyze_job.hpp"
 
 #include <catch2/catch.hpp>
+#include <omp.h>
+
 #include <cmath>
+#include <cstring>
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
@@ -291,6 +294,60 @@ class CountingQuantizer : public IndependentQuantizer {
 };
 
 }  // namespace
+
+// Bitwise equality, so that NaN equals NaN.
+bool Same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+TEST_CASE("analyze gives the same numbers, bit for bit, on 1 and 2 threads", "[stats]") {
+  test::TempDir dir;
+  const std::string path = StatsDump(dir);
+  std::vector<std::unique_ptr<Quantizer>> owned;
+  std::vector<const Quantizer*> qs;
+  for (const char* spec : {"dqsg:s=3", "qsgd:bucket=512", "topk:kappa=0.01", "powersgd:rank=2",
+                           "ndqsg:side=running", "gradiveq", "s3gdmv"}) {
+    owned.push_back(BuiltinRegistry().Make(spec));
+    qs.push_back(owned.back().get());
+  }
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const AnalyzeResult one = Analyze(path, qs, 3, GroupBy::kRecord);
+  omp_set_num_threads(2);
+  const AnalyzeResult two = Analyze(path, qs, 3, GroupBy::kRecord);
+  omp_set_num_threads(saved);
+  REQUIRE(one.quantizers.size() == two.quantizers.size());
+  for (std::size_t i = 0; i < one.quantizers.size(); ++i) {
+    const QuantizerTally &a = one.quantizers[i].tally, &b = two.quantizers[i].tally;
+    INFO(qs[one.quantizers[i].quantizer]->Spec() << " " << one.quantizers[i].key.layer);
+    CHECK(Same(a.bits, b.bits));
+    CHECK(Same(a.idealBits, b.idealBits));
+    CHECK(Same(a.downlinkBits, b.downlinkBits));
+    CHECK(Same(a.normSq, b.normSq));
+    CHECK(Same(a.aggNormSq, b.aggNormSq));
+    CHECK(a.trialErrorSq == b.trialErrorSq);
+    CHECK(Same(a.aggErrorSq, b.aggErrorSq));
+    CHECK(Same(a.theorySq, b.theorySq));
+    CHECK(Same(a.boundSq, b.boundSq));
+    CHECK(a.theoryKind == b.theoryKind);
+    CHECK(Same(a.biasSq, b.biasSq));
+    CHECK(Same(a.cosineSum, b.cosineSum));
+    CHECK(a.stats.size() == b.stats.size());
+    for (const auto& [key, value] : a.stats) {
+      CHECK(Same(value.first, b.stats.at(key).first));
+    }
+  }
+  REQUIRE(one.gradients.size() == two.gradients.size());
+  for (std::size_t i = 0; i < one.gradients.size(); ++i) {
+    const GradientStats a = one.gradients[i].summary.Finish(), b = two.gradients[i].summary.Finish();
+    INFO(one.gradients[i].key.layer);
+    for (auto field : {&GradientStats::norm, &GradientStats::meanNorm, &GradientStats::maxAbs,
+                       &GradientStats::kurtosis, &GradientStats::ksLaplace, &GradientStats::ksGauss,
+                       &GradientStats::corrMean, &GradientStats::corrOthers,
+                       &GradientStats::signAgreeWeighted, &GradientStats::topkJaccard}) {
+      CHECK(Same(a.*field, b.*field));
+    }
+    CHECK(arma::approx_equal(a.corr, b.corr, "absdiff", 0.0));
+  }
+}
 
 TEST_CASE("Stateful methods: records in order, one state chain per trial, Observe last",
           "[stats]") {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "gradquant/core/error.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/stats/quantizer_trials.hpp"
 
 namespace gradquant {
@@ -62,7 +63,7 @@ AnalyzeResult RunAnalyze(const Dump& dump, const std::vector<const Quantizer*>& 
       states.push_back(NewTrialStates(*q, layer, options.trials));
     for (std::size_t r : selection.records) {
       std::vector<arma::fvec> slabs(workers);
-      for (std::size_t w = 0; w < workers; ++w) slabs[w] = dump.ReadSlab(l, r, w);
+      ParallelFor(workers, [&](std::size_t w) { slabs[w] = dump.ReadSlab(l, r, w); });
       const RowKey key{layer.name, static_cast<std::int64_t>(r), dump.Steps()[r]};
       SlabContext ctx;
       ctx.layer = &layer;

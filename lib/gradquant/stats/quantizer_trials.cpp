@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "gradquant/core/error.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/stats/error_metrics.hpp"
 
 namespace gradquant {
@@ -23,10 +24,14 @@ void CheckSizes(const Quantizer& q, const GroupResult& decoded, std::size_t work
 }
 
 // Theory of one group at one trial's state: Σ_w of the value and the bound, with their kinds.
+// The workers' theories are computed side by side and summed in worker order.
 void AddTheory(const Quantizer& q, const std::vector<arma::fvec>& slabs, const SlabContext& ctx,
                double weight, QuantizerTally& t) {
-  for (std::size_t w = 0; w < slabs.size(); ++w) {
-    const Theory theory = q.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
+  std::vector<Theory> theories(slabs.size());
+  ParallelFor(slabs.size(), [&](std::size_t w) {
+    theories[w] = q.ExpectedError(slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
+  });
+  for (const Theory& theory : theories) {
     t.theoryKind = CombineTheoryKinds(t.theoryKind, theory.Kind());
     t.hasBound = t.hasBound && !std::isnan(theory.bound);
     if (!std::isnan(theory.Value())) t.theorySq += weight * theory.Value();
@@ -63,7 +68,14 @@ QuantizerTally RunTrials(const Quantizer& q, const std::vector<arma::fvec>& slab
   t.workers = workers;
   t.trials = trials;
   t.trialErrorSq.assign(trials, 0.0);
-  for (const auto& g : slabs) t.normSq += SquaredNorm(g);
+  std::vector<double> perWorker(workers);  // per-worker terms, summed in worker order
+  auto sumPerWorker = [&] {
+    double sum = 0.0;
+    for (double v : perWorker) sum += v;
+    return sum;
+  };
+  ParallelFor(workers, [&](std::size_t w) { perWorker[w] = SquaredNorm(slabs[w]); });
+  t.normSq = sumPerWorker();
   const arma::fvec mean = MeanOf(slabs);
   t.aggNormSq = SquaredNorm(mean);
   std::vector<arma::vec> fittedSum(workers, arma::vec(n, arma::fill::zeros));
@@ -85,12 +97,17 @@ QuantizerTally RunTrials(const Quantizer& q, const std::vector<arma::fvec>& slab
     q.Diagnose(slabs, decoded, ctx, &stats);
     for (const auto& [key, value] : decoded.stats) stats[key] += value;
 
+    std::vector<double> cosines(workers);
+    ParallelFor(workers, [&](std::size_t w) {
+      perWorker[w] = FitErrorSq(decoded.workers[w], slabs[w], signOutput);
+      fittedSum[w] += Fitted(decoded.workers[w], slabs[w], signOutput);
+      cosines[w] = Cosine(decoded.workers[w], slabs[w]);
+    });
+    t.trialErrorSq[r] = sumPerWorker();
     double trialBits = 0.0;
     for (std::size_t w = 0; w < workers; ++w) {
       trialBits += static_cast<double>(messages.at(w).bits);
-      t.trialErrorSq[r] += FitErrorSq(decoded.workers[w], slabs[w], signOutput);
-      fittedSum[w] += Fitted(decoded.workers[w], slabs[w], signOutput);
-      const double cosine = Cosine(decoded.workers[w], slabs[w]);
+      const double cosine = cosines[w];
       if (!std::isnan(cosine)) {
         t.cosineSum += weight * cosine;
         t.cosineWeight += weight;
@@ -115,11 +132,12 @@ QuantizerTally RunTrials(const Quantizer& q, const std::vector<arma::fvec>& slab
     }
     if (ctx.state) q.Observe(*ctx.state, decoded, ctx);
   }
-  for (std::size_t w = 0; w < workers; ++w) {
+  ParallelFor(workers, [&](std::size_t w) {
     const arma::vec diff =
         fittedSum[w] / static_cast<double>(trials) - arma::conv_to<arma::vec>::from(slabs[w]);
-    t.biasSq += arma::dot(diff, diff);
-  }
+    perWorker[w] = arma::dot(diff, diff);
+  });
+  t.biasSq = sumPerWorker();
   return t;
 }
 
