@@ -5,39 +5,20 @@
 #include <limits>
 
 #include "gradquant/core/parallel.hpp"
+#include "gradquant/core/radix_sort.hpp"
 
 namespace gradquant {
 namespace {
 
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 
-// Pieces a large pool is cut into for sorting and for the KS maximum: a fixed count, so the
-// cut (and the result) does not depend on the thread count.
+// Pieces a large pool is cut into for the KS maximum: a fixed count, so the cut (and the
+// result) does not depend on the thread count.
 constexpr std::size_t kPieces = 8;
 constexpr std::size_t kSplitAbove = std::size_t{1} << 18;
 
 std::size_t PieceBegin(std::size_t piece, std::size_t pieces, std::size_t n) {
   return n / pieces * piece + std::min(piece, n % pieces);
-}
-
-// std::sort's result (doubles are ordered totally here: no NaN), computed as sorted pieces
-// merged pairwise, with the pieces and the merges of one level spread over the threads.
-void SortValues(std::vector<double>& values) {
-  const std::size_t n = values.size();
-  if (n <= kSplitAbove) {
-    std::sort(values.begin(), values.end());
-    return;
-  }
-  auto at = [&](std::size_t piece) {
-    return values.begin() + static_cast<std::ptrdiff_t>(PieceBegin(piece, kPieces, n));
-  };
-  SplitFor(kPieces, [&](std::size_t p) { std::sort(at(p), at(p + 1)); });
-  for (std::size_t width = 1; width < kPieces; width *= 2) {
-    SplitFor(kPieces / (2 * width), [&](std::size_t m) {
-      const std::size_t first = 2 * width * m;
-      std::inplace_merge(at(first), at(first + width), at(first + 2 * width));
-    });
-  }
 }
 
 template <class Cdf>
@@ -82,7 +63,7 @@ DistributionFit FitZeroLocation(std::vector<double>& values) {
   fit.gaussSigma = std::sqrt(sumSq / n);
   // An all-zero pool has no continuous law to compare with.
   if (!(fit.laplaceScale > 0.0)) return fit;
-  SortValues(values);
+  RadixSort(values);
   fit.ksLaplace = KsDistance(values, [&](double x) { return LaplaceCdf(x, fit.laplaceScale); });
   fit.ksGauss = KsDistance(values, [&](double x) { return GaussCdf(x, fit.gaussSigma); });
   return fit;
