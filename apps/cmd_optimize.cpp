@@ -158,7 +158,7 @@ int RunOptimize(int argc, char** argv) {
     if (bits.size() != 1) throw SpecError("--curve needs exactly one --bits value");
     sel.layers = {LayerNamed(dump, args["curve"].as<std::string>())};
     sel.records.resize(1);
-    const SlabSet set = LoadSlabs(dump, sel);
+    const SlabSet set = SelectSlabs(dump, sel);
     base.layer = &set.layers[0];
     base.step = set.steps[0];
     Report curve = CurveReport(set, sel.records[0], bits[0], base, topts,
@@ -168,7 +168,7 @@ int RunOptimize(int argc, char** argv) {
     return kExitOk;
   }
 
-  const SlabSet set = LoadSlabs(dump, sel);
+  const SlabSet set = SelectSlabs(dump, sel);
   Report thresholds =
       part == "frontier" ? Report({}) : ThresholdReport(set, sel.records, bits, base, topts);
   AddMeta(thresholds, "thresholds", base, inputs);
