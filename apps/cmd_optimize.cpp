@@ -10,6 +10,7 @@
 #include "gradquant/core/error.hpp"
 #include "gradquant/optimize/frontier.hpp"
 #include "gradquant/optimize/slab_set.hpp"
+#include "gradquant/optimize/slab_spill.hpp"
 #include "gradquant/optimize/threshold_search.hpp"
 #include "gradquant/quantizers/spec.hpp"
 #include "optimize_tables.hpp"
@@ -182,8 +183,11 @@ int RunOptimize(int argc, char** argv) {
   FrontierOptions fopts;
   fopts.seed = base.seed;
   fopts.overloadTolerance = args["overload-tol"].as<double>();
-  Report frontier =
-      part == "thresholds" ? Report({}) : FrontierReport(set, budgets, families, fopts);
+  // The thresholds read each item once, from the dump; the frontier passes over the slabs once
+  // per spec it evaluates, from a copy that is cheap to read again (slab_spill.hpp).
+  Report frontier = part == "thresholds"
+                        ? Report({})
+                        : FrontierReport(SpillSlabs(set), budgets, families, fopts);
   AddMeta(frontier, "frontier", base, inputs);
   frontier.Meta("budget_unit", "uplink_bits_per_coord");
   frontier.Meta("overload_tol", FormatReal(fopts.overloadTolerance));

@@ -1,7 +1,6 @@
 // `gradquant optimize` end to end on the sample dump: columns, exit codes, output shapes.
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <cstdlib>
 #include <string>
 
 #include "optimize_test_util.hpp"
@@ -53,23 +52,17 @@ TEST_CASE("optimize prints both tables as CSV blocks with the documented columns
 }
 
 TEST_CASE("optimize prints the same numbers on 1 and 2 threads", "[cli]") {
-  // Both parts stream the dump item by item and add their sums in a fixed order.
-  const char* saved = std::getenv("OMP_NUM_THREADS");
-  const std::string savedValue = saved ? saved : "";
+  // Both parts stream the dump item by item (the frontier from its temporary copy) and add their
+  // sums in a fixed order.
   std::vector<std::string> outputs;
   for (const char* threads : {"1", "2"}) {
-    setenv("OMP_NUM_THREADS", threads, 1);
+    const test::ScopedEnv omp("OMP_NUM_THREADS", threads);
     const auto run = test::RunGradquant("optimize " + kDump +
                                         " --bits 2,3 --budget 1,3 --families qsgd,topk,gradiveq "
                                         "--layers 'conv1|fc2' --records 1:3 --trials 2 "
                                         "--format csv");
     REQUIRE(run.exitCode == 0);
     outputs.push_back(run.out);
-  }
-  if (saved) {
-    setenv("OMP_NUM_THREADS", savedValue.c_str(), 1);
-  } else {
-    unsetenv("OMP_NUM_THREADS");
   }
   CHECK(test::ParseCsv(outputs[0], 0).rows.size() == 4 * 2 * 2);  // 4 layers, 2 records, 2 bits
   CHECK(outputs[0] == outputs[1]);
