@@ -10,6 +10,7 @@
 #include "gradquant/core/error.hpp"
 #include "gradquant/optimize/frontier.hpp"
 #include "gradquant/optimize/slab_set.hpp"
+#include "gradquant/optimize/slab_spill.hpp"
 #include "gradquant/optimize/threshold_search.hpp"
 #include "gradquant/quantizers/spec.hpp"
 #include "optimize_tables.hpp"
@@ -158,7 +159,7 @@ int RunOptimize(int argc, char** argv) {
     if (bits.size() != 1) throw SpecError("--curve needs exactly one --bits value");
     sel.layers = {LayerNamed(dump, args["curve"].as<std::string>())};
     sel.records.resize(1);
-    const SlabSet set = LoadSlabs(dump, sel);
+    const SlabSet set = SelectSlabs(dump, sel);
     base.layer = &set.layers[0];
     base.step = set.steps[0];
     Report curve = CurveReport(set, sel.records[0], bits[0], base, topts,
@@ -168,7 +169,7 @@ int RunOptimize(int argc, char** argv) {
     return kExitOk;
   }
 
-  const SlabSet set = LoadSlabs(dump, sel);
+  const SlabSet set = SelectSlabs(dump, sel);
   Report thresholds =
       part == "frontier" ? Report({}) : ThresholdReport(set, sel.records, bits, base, topts);
   AddMeta(thresholds, "thresholds", base, inputs);
@@ -182,8 +183,11 @@ int RunOptimize(int argc, char** argv) {
   FrontierOptions fopts;
   fopts.seed = base.seed;
   fopts.overloadTolerance = args["overload-tol"].as<double>();
-  Report frontier =
-      part == "thresholds" ? Report({}) : FrontierReport(set, budgets, families, fopts);
+  // The thresholds read each item once, from the dump; the frontier passes over the slabs once
+  // per spec it evaluates, from a copy that is cheap to read again (slab_spill.hpp).
+  Report frontier = part == "thresholds"
+                        ? Report({})
+                        : FrontierReport(SpillSlabs(set), budgets, families, fopts);
   AddMeta(frontier, "frontier", base, inputs);
   frontier.Meta("budget_unit", "uplink_bits_per_coord");
   frontier.Meta("overload_tol", FormatReal(fopts.overloadTolerance));

@@ -50,11 +50,12 @@ Report ThresholdReport(const SlabSet& set, const std::vector<std::size_t>& recor
   std::size_t done = 0;
   for (std::size_t li = 0; li < set.layers.size(); ++li) {
     for (std::size_t ri = 0; ri < set.steps.size(); ++ri) {
+      const std::vector<arma::fvec> slabs = set.Read(li, ri);  // one item in memory at a time
       TnqTrials where = base;
       where.layer = &set.layers[li];
       where.step = set.steps[ri];
       for (std::uint32_t b : bits) {
-        const ThresholdRow r = AnalyzeThresholds(set.slabs[li][ri], where, b, opts);
+        const ThresholdRow r = AnalyzeThresholds(slabs, where, b, opts);
         const ThresholdPoint* points[] = {&r.closed, &r.gauss, &r.empiricalPdf, &r.search};
         std::vector<double> numbers = {r.fit.gamma, r.fit.sigma, r.fit.ksLaplace, r.fit.ksGauss};
         for (const auto* p : points) numbers.push_back(p->alpha);
@@ -85,7 +86,7 @@ Report CurveReport(const SlabSet& set, std::size_t recordIndex, std::uint32_t bi
                    const TnqTrials& where, const ThresholdOptions& opts, std::size_t points) {
   Report report({"layer", "record", "bits", "point", "alpha", "alpha_over_closed", "nmse", "trunc",
                  "quant", "nmse_predicted"});
-  const auto& slabs = set.slabs[0][0];
+  const std::vector<arma::fvec> slabs = set.Read(0, 0);
   const ThresholdRow r = AnalyzeThresholds(slabs, where, bits, opts);
   auto add = [&](const std::string& kind, const ThresholdPoint& p) {
     report.Row({set.layers[0].name, std::uint64_t{recordIndex}, std::uint64_t{bits}, kind, p.alpha,

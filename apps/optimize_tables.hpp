@@ -16,8 +16,9 @@
 namespace gradquant::cli {
 
 /**
- * One row per (layer, record, bits) of @p set; @p recordIndex maps the set's records to the
- * dump's record numbers. @p base gives the seed and trials (layer and step are filled in).
+ * One row per (layer, record, bits) of @p set, reading one (layer, record) item at a time;
+ * @p recordIndex maps the set's records to the dump's record numbers. @p base gives the seed
+ * and trials (layer and step are filled in).
  */
 Report ThresholdReport(const SlabSet& set, const std::vector<std::size_t>& recordIndex,
                        const std::vector<std::uint32_t>& bits, const TnqTrials& base,

@@ -73,6 +73,26 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/** Sets an environment variable (seen by this process and the binaries it runs) until the
+ * object goes, then restores it. */
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    const char* old = std::getenv(name);
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  ~ScopedEnv() { had_ ? setenv(name_, old_.c_str(), 1) : unsetenv(name_); }
+
+ private:
+  const char* name_;
+  bool had_ = false;
+  std::string old_;
+};
+
 /** Result of running the gradquant binary. */
 struct RunResult {
   int exitCode;

@@ -1,9 +1,14 @@
-// The budget search of `optimize`: exact bits never above the budget, known answers found, and
-// the evaluation equal to what `compress` measures.
+// The budget search of `optimize`: exact bits never above the budget, known answers found, the
+// evaluation equal to what `compress` measures, streamed item by item and the same on any
+// number of threads.
 #include "gradquant/optimize/frontier.hpp"
 
+#include <omp.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <memory>
 
 #include "gradquant/core/error.hpp"
 #include "gradquant/quantizers/registry.hpp"
@@ -13,7 +18,7 @@
 namespace gradquant {
 namespace {
 
-// Laplace slabs whose scale differs by layer, record and worker.
+// Laplace slabs whose scale differs by layer, record and worker, made again on every read.
 SlabSet Synthetic(const std::vector<std::vector<std::uint64_t>>& shapes, std::size_t records,
                   std::size_t workers) {
   SlabSet set;
@@ -23,19 +28,15 @@ SlabSet Synthetic(const std::vector<std::vector<std::uint64_t>>& shapes, std::si
         test::Layer(shapes[l], "layer" + std::to_string(l), static_cast<std::uint32_t>(l)));
   }
   for (std::size_t r = 0; r < records; ++r) set.steps.push_back(10 * r);
-  set.slabs.resize(shapes.size());
-  for (std::size_t l = 0; l < shapes.size(); ++l) {
-    for (std::size_t r = 0; r < records; ++r) {
-      std::vector<arma::fvec> group;
-      for (std::size_t w = 0; w < workers; ++w) {
-        // A shared signal plus worker noise, so the workers agree as real gradients do.
-        const arma::fvec common = test::LaplaceSlab(set.layers[l].n, 0.01 * (l + 1), 100 * l + r);
-        group.push_back(common +
-                        test::LaplaceSlab(set.layers[l].n, 0.004, 10000 + 100 * l + 10 * r + w));
-      }
-      set.slabs[l].push_back(group);
+  set.read = [layers = set.layers, workers](std::size_t l, std::size_t r) {
+    std::vector<arma::fvec> group;
+    for (std::size_t w = 0; w < workers; ++w) {
+      // A shared signal plus worker noise, so the workers agree as real gradients do.
+      const arma::fvec common = test::LaplaceSlab(layers[l].n, 0.01 * (l + 1), 100 * l + r);
+      group.push_back(common + test::LaplaceSlab(layers[l].n, 0.004, 10000 + 100 * l + 10 * r + w));
     }
-  }
+    return group;
+  };
   return set;
 }
 
@@ -113,7 +114,7 @@ TEST_CASE("The budget search rejects unknown families and non-positive budgets",
 
 TEST_CASE("Evaluate measures what compress reports on the sample dump", "[optimize][cli]") {
   const Dump dump = Dump::Open({test::SourcePath("data/fmnist_cnn.h5")});
-  const SlabSet set = LoadSlabs(dump, Select(dump.Layers(), dump.Records(), "conv", "0:2"));
+  const SlabSet set = SelectSlabs(dump, Select(dump.Layers(), dump.Records(), "conv", "0:2"));
   test::TempDir dir;
   for (const std::string spec : {"dqsg:s=3", "gradiveq:lambda=0.05", "sign", "ndqsg:rho=4,s=2"}) {
     INFO(spec);
@@ -128,6 +129,64 @@ TEST_CASE("Evaluate measures what compress reports on the sample dump", "[optimi
     CHECK(static_cast<double>(rd.bits) == std::stod(table.Get(all, "bits")));
     CHECK(rd.Nmse() == Approx(std::stod(table.Get(all, "nmse"))).epsilon(1e-12));
     CHECK(rd.AggNmse() == Approx(std::stod(table.Get(all, "agg_nmse"))).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("SelectSlabs reads the selected items from the dump on every call", "[optimize]") {
+  const Dump dump = Dump::Open({test::SourcePath("data/fmnist_cnn.h5")});
+  const Selection sel = Select(dump.Layers(), dump.Records(), "conv2", "1,4");
+  const SlabSet set = SelectSlabs(dump, sel);
+  REQUIRE(set.layers.size() == 2);  // conv2.weight, conv2.bias
+  REQUIRE(set.steps.size() == 2);
+  CHECK(set.workers == dump.Workers());
+  for (std::size_t l = 0; l < 2; ++l) {
+    CHECK(set.layers[l].name == dump.Layers()[sel.layers[l]].name);
+    for (std::size_t r = 0; r < 2; ++r) {
+      CHECK(set.steps[r] == static_cast<std::uint64_t>(dump.Steps()[sel.records[r]]));
+      const auto item = set.Read(l, r);
+      REQUIRE(item.size() == dump.Workers());
+      for (std::size_t w = 0; w < item.size(); ++w) {
+        CHECK(arma::approx_equal(item[w], dump.ReadSlab(sel.layers[l], sel.records[r], w),
+                                 "absdiff", 0.0f));
+      }
+    }
+  }
+}
+
+TEST_CASE("The budget search reads each item once per evaluation, the same on 1 and 2 threads",
+          "[optimize]") {
+  // Nothing is kept between passes: every evaluation reads all 4 × 2 items again. The sums are
+  // added in item order, so the totals are equal (not merely close) at any thread count, though
+  // on 2 threads the large first layer finishes after the small ones; gradiveq keeps layer
+  // state (records in order), the others run items in parallel.
+  const std::vector<std::string> families = {"dqsg", "qsgd", "topk", "gradiveq", "terngrad"};
+  const int saved = omp_get_max_threads();
+  std::vector<std::vector<FrontierEntry>> runs;
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    SlabSet set = Synthetic({{100, 60}, {8, 1, 3, 3}, {40, 30}, {300}}, 2, 3);
+    auto reads = std::make_shared<std::atomic<std::size_t>>(0);
+    set.read = [inner = set.read, reads](std::size_t l, std::size_t r) {
+      ++*reads;
+      return inner(l, r);
+    };
+    runs.push_back(SearchFrontier(set, {1.5, 3}, families, FrontierOptions{}));
+    std::size_t evaluations = 0;
+    for (std::size_t i = 0; i < families.size(); ++i) evaluations += runs.back()[i].evaluations;
+    CHECK(reads->load() == evaluations * 4 * 2);
+  }
+  omp_set_num_threads(saved);
+  REQUIRE(runs[0].size() == runs[1].size());
+  for (std::size_t i = 0; i < runs[0].size(); ++i) {
+    const FrontierEntry &a = runs[0][i], &b = runs[1][i];
+    INFO("budget " << a.budget << " family " << a.family);
+    CHECK(a.spec == b.spec);
+    CHECK(a.evaluations == b.evaluations);
+    CHECK(a.result.bits == b.result.bits);
+    CHECK(a.result.downlinkBits == b.result.downlinkBits);
+    CHECK(a.result.errorSq == b.result.errorSq);
+    CHECK(a.result.aggErrorSq == b.result.aggErrorSq);
+    CHECK(a.result.normSq == b.result.normSq);
   }
 }
 

@@ -51,6 +51,23 @@ TEST_CASE("optimize prints both tables as CSV blocks with the documented columns
   CHECK(!frontier.Get(dqsg, "reason").empty());
 }
 
+TEST_CASE("optimize prints the same numbers on 1 and 2 threads", "[cli]") {
+  // Both parts stream the dump item by item (the frontier from its temporary copy) and add their
+  // sums in a fixed order.
+  std::vector<std::string> outputs;
+  for (const char* threads : {"1", "2"}) {
+    const test::ScopedEnv omp("OMP_NUM_THREADS", threads);
+    const auto run = test::RunGradquant("optimize " + kDump +
+                                        " --bits 2,3 --budget 1,3 --families qsgd,topk,gradiveq "
+                                        "--layers 'conv1|fc2' --records 1:3 --trials 2 "
+                                        "--format csv");
+    REQUIRE(run.exitCode == 0);
+    outputs.push_back(run.out);
+  }
+  CHECK(test::ParseCsv(outputs[0], 0).rows.size() == 4 * 2 * 2);  // 4 layers, 2 records, 2 bits
+  CHECK(outputs[0] == outputs[1]);
+}
+
 TEST_CASE("optimize --curve prints error against alpha with the four optima", "[cli]") {
   const auto run = test::RunGradquant("optimize " + kDump +
                                       " --curve conv1.weight --bits 3 --records 1 --trials 2 "

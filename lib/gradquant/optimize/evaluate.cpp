@@ -34,12 +34,13 @@ struct Sums {
   }
 };
 
-// One record of one layer, encoded with @p state (null for stateless methods), which then
-// moves on, only after this record was measured with the state it was encoded with.
+// One record of one layer, read here and dropped on return, encoded with @p state (null for
+// stateless methods), which then moves on, only after this record was measured with the state
+// it was encoded with.
 Sums EvaluateRecord(const SlabSet& set, std::size_t li, std::size_t ri, const Quantizer& quantizer,
                     std::uint64_t seed, LayerState* state) {
   const LayerInfo& layer = set.layers[li];
-  const std::vector<arma::fvec>& slabs = set.slabs[li][ri];
+  const std::vector<arma::fvec> slabs = set.Read(li, ri);
   Sums out;
   SlabContext ctx;
   ctx.layer = &layer;
@@ -85,6 +86,7 @@ RateDistortion Evaluate(const SlabSet& set, const Quantizer& quantizer, std::uin
     stateful = stateful || states[li] != nullptr;
   }
   // Stateless methods: every (layer, record) is independent. Stateful ones: records in order.
+  // Each thread holds the one item it evaluates; the sums are added in item order.
   std::vector<Sums> parts(stateful ? layers : layers * records);
   if (stateful) {
     ParallelFor(layers, [&](std::size_t li) {

@@ -3,7 +3,8 @@
  * @file evaluate.hpp
  * Runs one quantizer over a SlabSet the way `compress` does (EncodeGroup, DecodeGroup from the
  * bytes, Diagnose, then Observe, record by record for each layer's state) without writing
- * anything, and sums exact bits and errors. Error conventions follow ALGORITHMS.md §0.6 and
+ * anything, and sums exact bits and errors. One pass reads every item once and holds at most
+ * one item per thread (its slabs, messages and reconstructions). Error conventions follow ALGORITHMS.md §0.6 and
  * `compress`: ||Q(g_w) − g_w||² per worker and ||aggregate − mean_w g_w||² per record; for
  * sign outputs (Quantizer::SignOutput) the error of the best scalar fit c*·o.
  */
@@ -30,10 +31,11 @@ struct RateDistortion {
 };
 
 /**
- * Encodes and decodes every slab of @p set with @p quantizer (seed @p seed). (layer, record)
- * pairs run in parallel for stateless methods, layers for stateful ones (records in order);
- * the sums do not depend on the thread count.
- * @throws FormatError if a message fails to decode (a bug in the quantizer).
+ * Encodes and decodes every slab of @p set with @p quantizer (seed @p seed), reading each
+ * (layer, record) item when its turn comes. Items run in parallel for stateless methods, layers
+ * for stateful ones (records in order); the sums do not depend on the thread count.
+ * @throws FormatError if a message fails to decode (a bug in the quantizer); what
+ *         SlabSet::Read throws (IoError for a dump).
  */
 RateDistortion Evaluate(const SlabSet& set, const Quantizer& quantizer, std::uint64_t seed);
 

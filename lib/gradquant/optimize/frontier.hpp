@@ -9,7 +9,9 @@
  * (evaluate.hpp) and keeps the one that fits the budget with the least measured aggregate error
  * (agg_nmse, the server's estimate against the true worker mean); ties go to fewer bits.
  * Only evaluated specs are ever returned, so a returned spec's exact bits never exceed the
- * budget. Parameters not listed keep their defaults.
+ * budget. Parameters not listed keep their defaults. Every evaluation is one pass over the
+ * set, reading its items again (evaluate.hpp): memory stays at one item per thread whatever the
+ * selection's size, and time grows with the number of evaluations.
  *
  * | family     | searched                                                              |
  * |------------|-----------------------------------------------------------------------|

@@ -1,33 +1,21 @@
 #include "gradquant/optimize/slab_set.hpp"
 
-#include "gradquant/core/parallel.hpp"
-
 namespace gradquant {
 
-std::uint64_t SlabSet::Coordinates() const {
-  std::uint64_t n = 0;
-  for (const auto& layer : layers) n += layer.n;
-  return n;
-}
-
-SlabSet LoadSlabs(const Dump& dump, const Selection& selection) {
+SlabSet SelectSlabs(const Dump& dump, const Selection& selection) {
   SlabSet set;
   set.workers = dump.Workers();
   for (std::size_t l : selection.layers) set.layers.push_back(dump.Layers()[l]);
   for (std::size_t r : selection.records) {
     set.steps.push_back(static_cast<std::uint64_t>(dump.Steps()[r]));
   }
-  set.slabs.resize(selection.layers.size());
-  for (std::size_t li = 0; li < selection.layers.size(); ++li) {
-    set.slabs[li].resize(selection.records.size());
-    for (std::size_t ri = 0; ri < selection.records.size(); ++ri) {
-      auto& group = set.slabs[li][ri];
-      group.resize(set.workers);
-      ParallelFor(set.workers, [&](std::size_t w) {
-        group[w] = dump.ReadSlab(selection.layers[li], selection.records[ri], w);
-      });
-    }
-  }
+  // Dump::ReadSlab is thread-safe (it reads under the dump's lock).
+  set.read = [&dump, layers = selection.layers, records = selection.records](std::size_t l,
+                                                                              std::size_t r) {
+    std::vector<arma::fvec> slabs(dump.Workers());
+    for (std::size_t w = 0; w < slabs.size(); ++w) slabs[w] = dump.ReadSlab(layers[l], records[r], w);
+    return slabs;
+  };
   return set;
 }
 
