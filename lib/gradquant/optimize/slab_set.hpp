@@ -4,7 +4,8 @@
  * The selected part of a dump as (layer, record) items, each the W workers' slabs of one layer
  * at one record, read on demand. `optimize` holds only the items it is working on (at most one
  * per thread), never the whole selection, so its memory does not grow with the dump: a pass
- * over the set (evaluate.hpp, one per candidate spec) reads every item again from the dump.
+ * over the set (evaluate.hpp, one per candidate spec) reads every item again, from the dump or
+ * from a temporary copy of the selection (slab_spill.hpp).
  */
 #include <armadillo>
 #include <cstdint>
