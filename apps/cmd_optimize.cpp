@@ -8,6 +8,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "gradquant/core/error.hpp"
+#include "gradquant/core/memory.hpp"
 #include "gradquant/optimize/frontier.hpp"
 #include "gradquant/optimize/slab_set.hpp"
 #include "gradquant/optimize/slab_spill.hpp"
@@ -153,6 +154,9 @@ int RunOptimize(int argc, char** argv) {
   if (base.trials < 1) throw SpecError("--trials must be at least 1");
   const ThresholdOptions topts;
 
+  // Every item and every pass allocates the same slab-sized buffers: reuse them instead of
+  // faulting in fresh pages each time.
+  RetainFreedMemory();
   const Dump dump = Dump::Open(inputs);
   Selection sel = SelectFrom(dump, args);
   if (args.count("curve")) {
