@@ -11,14 +11,14 @@
 namespace gradquant {
 namespace {
 
-std::vector<double> Values(const arma::fvec& g) { return std::vector<double>(g.begin(), g.end()); }
+std::vector<float> Values(const arma::fvec& g) { return std::vector<float>(g.begin(), g.end()); }
 
 }  // namespace
 
 TEST_CASE("KS distance of a hand example, ties included", "[stats]") {
   // Four values at 0 against Laplace(0, 1): F(0) = 1/2, the empirical CDF jumps 0 -> 1 there.
-  std::vector<double> zeros = {0.0, 0.0, 0.0, 0.0};
-  std::vector<double> x = {-1.0, 0.0, 0.0, 1.0};
+  std::vector<float> zeros = {0.0f, 0.0f, 0.0f, 0.0f};
+  std::vector<float> x = {-1.0f, 0.0f, 0.0f, 1.0f};
   const DistributionFit z = FitZeroLocation(zeros);
   CHECK(z.laplaceScale == 0.0);
   CHECK(std::isnan(z.ksLaplace));  // all-zero pool: no continuous law to compare
@@ -59,14 +59,15 @@ TEST_CASE("Gaussian data: fitted sigma within tolerance, small KS to Gauss, larg
 
 TEST_CASE("A large pool gives the plain sort's order and KS distance at 1 and 2 threads",
           "[stats]") {
-  // 3e5 values (above the 2^18 split of the KS maximum into pieces) with ties: the radix sort
-  // must reproduce std::sort's order, so both KS maxima equal a plain reference loop bit for bit.
-  auto base = Values(test::LaplaceSlab(300001, 1.0, 13));
+  // 1.2e6 values (above the 2^18 split of the KS maximum into pieces and the 2^20 split of the
+  // radix sort into blocks) with ties: the sort must reproduce std::sort's order, so both KS
+  // maxima equal a plain reference loop bit for bit.
+  auto base = Values(test::LaplaceSlab(1200001, 1.0, 13));
   for (std::size_t i = 0; i < base.size(); i += 7) base[i] = std::round(base[i] * 4) / 4;
-  std::vector<double> sorted = base;
+  std::vector<float> sorted = base;
   std::sort(sorted.begin(), sorted.end());
   double sumAbs = 0.0;
-  for (double v : base) sumAbs += std::fabs(v);
+  for (const double v : base) sumAbs += std::fabs(v);
   const double scale = sumAbs / static_cast<double>(base.size());
   double reference = 0.0;
   const double n = static_cast<double>(sorted.size());
@@ -77,10 +78,11 @@ TEST_CASE("A large pool gives the plain sort's order and KS distance at 1 and 2 
   const int saved = omp_get_max_threads();
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
-    std::vector<double> values = base;
+    std::vector<float> values = base;
     const DistributionFit f = FitZeroLocation(values);
     INFO("threads " << threads);
-    CHECK(values == sorted);
+    const bool same = values == sorted;  // a bool: Catch would print a failing pool whole
+    CHECK(same);
     CHECK(f.laplaceScale == scale);
     CHECK(f.ksLaplace == reference);
   }

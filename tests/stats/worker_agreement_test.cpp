@@ -1,6 +1,7 @@
 // stats/worker_agreement: sign agreement with the mean and Top-K overlap.
 #include "gradquant/stats/worker_agreement.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "test_util.hpp"
@@ -30,6 +31,25 @@ TEST_CASE("Top-K: K is 1 % of n, at least 1; ties go to the lower index", "[stat
   const arma::fvec g = {0.5f, -2.0f, 2.0f, 1.0f, -2.0f};
   CHECK(LargestMagnitudes(g, 2) == std::vector<std::size_t>{1, 2});
   CHECK(LargestMagnitudes(g, 9).size() == 5);
+  CHECK(LargestMagnitudes(g, 0).empty());
+}
+
+TEST_CASE("Top-K indices equal a full sort by (|g| descending, index ascending)", "[stats]") {
+  // Rounded Laplace values: many ties at the K-th magnitude, of both signs.
+  arma::fvec g = test::LaplaceSlab(50000, 1.0, 41);
+  g = arma::round(g * 8) / 8;
+  std::vector<std::size_t> order(g.n_elem);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const float fa = std::fabs(g[a]), fb = std::fabs(g[b]);
+    return fa != fb ? fa > fb : a < b;
+  });
+  for (std::size_t k : {std::size_t{1}, std::size_t{500}, std::size_t{4321}, static_cast<std::size_t>(g.n_elem)}) {
+    std::vector<std::size_t> expected(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
+    std::sort(expected.begin(), expected.end());
+    INFO("k " << k);
+    CHECK(LargestMagnitudes(g, k) == expected);
+  }
 }
 
 TEST_CASE("Top-K Jaccard: 1 for identical workers, a hand value, NaN for one worker", "[stats]") {

@@ -5,7 +5,7 @@
 namespace gradquant {
 
 PooledFit FitPooled(const std::vector<arma::fvec>& slabs) {
-  std::vector<double> values;
+  std::vector<float> values;
   for (const auto& s : slabs) values.insert(values.end(), s.begin(), s.end());
   const DistributionFit fit = FitZeroLocation(values);
   PooledFit pooled;

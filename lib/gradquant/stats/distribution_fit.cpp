@@ -22,7 +22,7 @@ std::size_t PieceBegin(std::size_t piece, std::size_t pieces, std::size_t n) {
 }
 
 template <class Cdf>
-double KsDistance(const std::vector<double>& sorted, Cdf cdf) {
+double KsDistance(const std::vector<float>& sorted, Cdf cdf) {
   const std::size_t size = sorted.size();
   const double n = static_cast<double>(size);
   const std::size_t pieces = size > kSplitAbove ? kPieces : 1;
@@ -50,11 +50,11 @@ double GaussCdf(double x, double sigma) {
   return 0.5 * std::erfc(-x / (sigma * std::sqrt(2.0)));
 }
 
-DistributionFit FitZeroLocation(std::vector<double>& values) {
+DistributionFit FitZeroLocation(std::vector<float>& values) {
   DistributionFit fit{kNan, kNan, kNan, kNan};
   if (values.empty()) return fit;
   double sumAbs = 0.0, sumSq = 0.0;
-  for (double v : values) {
+  for (const double v : values) {
     sumAbs += std::fabs(v);
     sumSq += v * v;
   }

@@ -29,7 +29,10 @@ struct DistributionFit {
   double ksGauss;    ///< KS distance of the data to N(0, gaussSigma²)
 };
 
-/** Fits both laws to @p values (sorted in place) and measures both KS distances. */
-DistributionFit FitZeroLocation(std::vector<double>& values);
+/**
+ * Fits both laws to @p values (sorted in place) and measures both KS distances; sums and CDFs
+ * are taken in double.
+ */
+DistributionFit FitZeroLocation(std::vector<float>& values);
 
 }  // namespace gradquant

@@ -27,26 +27,30 @@ GradientSummary GradientSummary::Of(const std::vector<arma::fvec>& slabs) {
   s.n = slabs.at(0).n_elem;
   s.records = 1;
   s.workers = slabs.size();
-  std::vector<double> values;
-  values.reserve(s.n * slabs.size());
-  arma::vec mean(s.n, arma::fill::zeros);
-  for (const auto& g : slabs) {
-    s.pooled.Merge(Moments::Of(g.memptr(), g.n_elem));
-    values.insert(values.end(), g.begin(), g.end());
-    mean += arma::conv_to<arma::vec>::from(g);
-  }
-  mean /= static_cast<double>(slabs.size());
-  s.meanSq = arma::dot(mean, mean);
-  // Four independent statistics, side by side on free threads (each is computed alone, so the
+  // Five independent statistics, side by side on free threads (each is computed alone, so the
   // result does not depend on the thread count).
   DistributionFit fit{};
   double jaccard = 0.0;
   const std::size_t k = TopKCount(s.n);
-  ParallelFor(4, [&](std::size_t part) {
-    if (part == 0) fit = FitZeroLocation(values);
+  ParallelFor(5, [&](std::size_t part) {
+    if (part == 0) {
+      std::vector<float> values;
+      values.reserve(s.n * slabs.size());
+      for (const auto& g : slabs) values.insert(values.end(), g.begin(), g.end());
+      fit = FitZeroLocation(values);
+    }
     if (part == 1) s.co = CoMoments::Of(slabs);
     if (part == 2) s.sign = SignAgreement::Of(slabs);
     if (part == 3) jaccard = TopKJaccard(slabs, k);
+    if (part == 4) {
+      arma::vec mean(s.n, arma::fill::zeros);
+      for (const auto& g : slabs) {
+        s.pooled.Merge(Moments::Of(g.memptr(), g.n_elem));
+        for (std::size_t i = 0; i < s.n; ++i) mean[i] += g[i];
+      }
+      mean /= static_cast<double>(slabs.size());
+      s.meanSq = arma::dot(mean, mean);
+    }
   });
   const double n = static_cast<double>(s.n);
   AddWeighted(fit.ksLaplace, n, s.ksLaplaceSum, s.ksWeight);

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iterator>
 #include <limits>
-#include <numeric>
 
 namespace gradquant {
 namespace {
@@ -50,16 +50,29 @@ std::size_t TopKCount(std::size_t n) {
 }
 
 std::vector<std::size_t> LargestMagnitudes(const arma::fvec& g, std::size_t k) {
-  std::vector<std::size_t> idx(g.n_elem);
-  std::iota(idx.begin(), idx.end(), std::size_t{0});
-  k = std::min(k, idx.size());
-  auto larger = [&](std::size_t a, std::size_t b) {
-    const float fa = std::fabs(g[a]), fb = std::fabs(g[b]);
-    return fa != fb ? fa > fb : a < b;
-  };
-  std::nth_element(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(k), idx.end(), larger);
-  idx.resize(k);
-  std::sort(idx.begin(), idx.end());
+  const std::size_t n = g.n_elem;
+  k = std::min(k, n);
+  std::vector<std::size_t> idx;
+  if (k == 0) return idx;
+  // The K-th largest magnitude t: every |g_i| > t is in, and the lowest-index |g_i| = t fill
+  // the rest.
+  std::vector<float> magnitude(n);
+  for (std::size_t i = 0; i < n; ++i) magnitude[i] = std::fabs(g[i]);
+  const auto kth = magnitude.begin() + static_cast<std::ptrdiff_t>(k - 1);
+  std::nth_element(magnitude.begin(), kth, magnitude.end(), std::greater<float>());
+  const float t = *kth;
+  std::size_t ties = k - static_cast<std::size_t>(std::count_if(
+                             magnitude.begin(), kth, [t](float m) { return m > t; }));
+  idx.reserve(k);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float m = std::fabs(g[i]);
+    if (m > t) {
+      idx.push_back(i);
+    } else if (m == t && ties > 0) {
+      idx.push_back(i);
+      --ties;
+    }
+  }
   return idx;
 }
 
