@@ -1,12 +1,10 @@
 #include "gradquant/io/direct_read.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 
 #include "gradquant/core/parallel.hpp"
+#include "gradquant/io/posix_file.hpp"
 
 namespace gradquant::detail {
 namespace {
@@ -56,25 +54,12 @@ bool ReadPipeline(hid_t dcpl, std::vector<ChunkFilter>* pipeline) {
   return true;
 }
 
-bool ReadAll(int fd, std::uint64_t offset, std::uint64_t bytes, void* into) {
-  auto* at = static_cast<char*>(into);
-  while (bytes > 0) {
-    const ssize_t got = pread(fd, at, bytes, static_cast<off_t>(offset));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    at += got;
-    offset += static_cast<std::uint64_t>(got);
-    bytes -= static_cast<std::uint64_t>(got);
-  }
-  return true;
-}
-
 bool ReadFiltered(int fd, const DirectLayout& layout, const DirectPiece& piece, float* out) {
   const std::uint64_t rawBytes = layout.chunk[0] * layout.chunk[1] * layout.chunk[2] * kValueBytes;
   // Deflate grows incompressible data by well under 1 %: a larger size is a damaged index.
   if (piece.bytes > rawBytes + rawBytes / 8 + 4096) return false;
   std::vector<std::uint8_t> stored(piece.bytes), raw;
-  if (!ReadAll(fd, piece.offset, piece.bytes, stored.data())) return false;
+  if (ReadFully(fd, piece.offset, piece.bytes, stored.data()) != 0) return false;
   if (!UndoFilters(layout.pipeline, stored, rawBytes, raw)) return false;
   std::copy_n(reinterpret_cast<const float*>(raw.data()) + piece.skip, piece.count,
               out + piece.first);
@@ -160,7 +145,7 @@ bool ReadPieces(int fd, const DirectLayout& layout, const std::vector<DirectPiec
     if (!ok.load(std::memory_order_relaxed)) return;
     const DirectPiece& piece = pieces[i];
     const bool done = layout.pipeline.empty()
-                          ? ReadAll(fd, piece.offset, piece.bytes, out + piece.first)
+                          ? ReadFully(fd, piece.offset, piece.bytes, out + piece.first) == 0
                           : ReadFiltered(fd, layout, piece, out);
     if (!done) ok = false;
   });

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +17,7 @@
 #include "gradquant/io/direct_read.hpp"
 #include "gradquant/io/h5_detail.hpp"
 #include "gradquant/io/hdf5_lock.hpp"
+#include "gradquant/io/posix_file.hpp"
 
 namespace gradquant {
 
@@ -37,31 +37,12 @@ bool AllFinite(const float* x, std::size_t n) {
   return seen == 0;
 }
 
-// A file descriptor that closes itself.
-class Descriptor {
- public:
-  Descriptor() = default;
-  explicit Descriptor(int fd) : fd_(fd) {}
-  Descriptor(Descriptor&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Descriptor& operator=(Descriptor&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  ~Descriptor() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
-
 struct OpenFile {
   DumpFile info;
   H5::H5File h5;
   std::vector<H5::DataSet> layers;  // in model order
   std::vector<detail::DirectLayout> direct;  // per layer: how ReadSlab may bypass H5Dread
-  Descriptor fd;  // the same file, for the direct reads (-1: none, all reads go through HDF5)
+  FileDescriptor fd;  // the same file, for the direct reads (-1: none, all reads go through HDF5)
 };
 
 void CheckPathIsFile(const std::string& path) {
@@ -223,7 +204,7 @@ OpenFile OpenOne(const std::string& path, std::vector<std::int64_t>* steps,
     f.direct.push_back(detail::DescribeLayout(f.h5, ds));
     f.layers.push_back(ds);
   }
-  f.fd = Descriptor(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  f.fd = FileDescriptor(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (f.h5.attrExists("workers")) {
     std::int64_t declared = 0;
     Guard(path, "/ attribute 'workers'", [&] { declared = detail::ReadIntAttr(f.h5, "workers"); });

@@ -11,6 +11,7 @@
 
 #include "gradquant/core/error.hpp"
 #include "gradquant/core/parallel.hpp"
+#include "gradquant/io/posix_file.hpp"
 
 namespace gradquant {
 namespace {
@@ -22,26 +23,20 @@ class SpillFile {
     const char* tmp = std::getenv("TMPDIR");
     dir_ = tmp && *tmp ? tmp : "/tmp";
     std::string name = dir_ + "/gradquant-optimize-XXXXXX";
-    fd_ = mkstemp(name.data());
-    if (fd_ < 0) Fail("cannot create", errno);
+    fd_ = FileDescriptor(mkstemp(name.data()));
+    if (fd_.get() < 0) Fail("cannot create", errno);
     unlink(name.c_str());
-    const int err = bytes > 0 ? posix_fallocate(fd_, 0, static_cast<off_t>(bytes)) : 0;
-    if (err != 0) {
-      close(fd_);
-      Fail("cannot reserve room for", err);
-    }
+    const int err = bytes > 0 ? posix_fallocate(fd_.get(), 0, static_cast<off_t>(bytes)) : 0;
+    if (err != 0) Fail("cannot reserve room for", err);
   }
-  SpillFile(const SpillFile&) = delete;
-  SpillFile& operator=(const SpillFile&) = delete;
-  ~SpillFile() { close(fd_); }
 
   void Write(const arma::fvec& slab, std::uint64_t offset) const {
-    Move(reinterpret_cast<const char*>(slab.memptr()), slab.n_elem * sizeof(float), offset, pwrite,
-         "cannot write");
+    const int err = WriteFully(fd_.get(), offset, slab.n_elem * sizeof(float), slab.memptr());
+    if (err != 0) Fail("cannot write", err);
   }
   void Read(arma::fvec& slab, std::uint64_t offset) const {
-    Move(reinterpret_cast<char*>(slab.memptr()), slab.n_elem * sizeof(float), offset, pread,
-         "cannot read back");
+    const int err = ReadFully(fd_.get(), offset, slab.n_elem * sizeof(float), slab.memptr());
+    if (err != 0) Fail("cannot read back", err);
   }
 
  private:
@@ -51,21 +46,8 @@ class SpillFile {
                   "): set TMPDIR to a folder with room, or select fewer layers or records");
   }
 
-  // Calls op (pread or pwrite) until all @p left bytes have moved.
-  template <class Byte, class Op>
-  void Move(Byte* at, std::size_t left, std::uint64_t offset, Op op, const char* what) const {
-    while (left > 0) {
-      const ssize_t n = op(fd_, at, left, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) Fail(what, n < 0 ? errno : EIO);  // 0: the file ended early
-      at += n;
-      left -= static_cast<std::size_t>(n);
-      offset += static_cast<std::uint64_t>(n);
-    }
-  }
-
   std::string dir_, room_;
-  int fd_ = -1;
+  FileDescriptor fd_;
 };
 
 }  // namespace
