@@ -3,6 +3,7 @@
 // temporary folders and running the real binary.
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -26,6 +27,14 @@ inline arma::fvec LaplaceSlab(std::size_t n, double scale, std::uint64_t seed) {
   }
   return g;
 }
+
+/** Equal bit for bit (so NaN equals NaN, and -0 differs from +0). */
+inline bool SameBits(const arma::fvec& a, const arma::fvec& b) {
+  return a.n_elem == b.n_elem && std::memcmp(a.memptr(), b.memptr(), a.n_elem * sizeof(float)) == 0;
+}
+
+/** Equal bit for bit (so NaN equals NaN). */
+inline bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 /** n i.i.d. N(0, sigma^2) values from stream @p seed. */
 inline arma::fvec GaussianSlab(std::size_t n, double sigma, std::uint64_t seed) {

@@ -35,10 +35,6 @@ SlabSet Counted(std::shared_ptr<std::atomic<std::size_t>> reads) {
   return set;
 }
 
-bool SameBits(const arma::fvec& a, const arma::fvec& b) {
-  return a.n_elem == b.n_elem && std::memcmp(a.memptr(), b.memptr(), a.n_elem * sizeof(float)) == 0;
-}
-
 }  // namespace
 
 TEST_CASE("SpillSlabs copies every item once and reads back the same bits", "[optimize]") {
@@ -59,7 +55,7 @@ TEST_CASE("SpillSlabs copies every item once and reads back the same bits", "[op
         const auto a = copy.Read(l, r);
         const auto b = source.Read(l, r);
         REQUIRE(a.size() == 3);
-        for (std::size_t w = 0; w < 3; ++w) CHECK(SameBits(a[w], b[w]));
+        for (std::size_t w = 0; w < 3; ++w) CHECK(test::SameBits(a[w], b[w]));
       }
     }
   }

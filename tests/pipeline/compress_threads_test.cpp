@@ -5,7 +5,6 @@
 
 #include <H5Cpp.h>
 
-#include <cstring>
 
 #include "gradquant/io/dump.hpp"
 #include "gradquant/io/dump_writer.hpp"
@@ -50,10 +49,6 @@ arma::fvec ReadAggregate(const std::string& path, const LayerInfo& layer, std::s
   return out;
 }
 
-bool SameBits(const arma::fvec& a, const arma::fvec& b) {
-  return a.n_elem == b.n_elem && std::memcmp(a.memptr(), b.memptr(), 4 * a.n_elem) == 0;
-}
-
 }  // namespace
 
 TEST_CASE("compress output is identical on 1 and 2 threads", "[pipeline][threads]") {
@@ -88,10 +83,10 @@ TEST_CASE("compress output is identical on 1 and 2 threads", "[pipeline][threads
           for (std::size_t w = 0; w < ma.size(); ++w) {
             CHECK(ma[w].bits == mb[w].bits);
             CHECK(ma[w].bytes == mb[w].bytes);
-            CHECK(SameBits(ra.ReadSlab(l, r, w), rb.ReadSlab(l, r, w)));
+            CHECK(test::SameBits(ra.ReadSlab(l, r, w), rb.ReadSlab(l, r, w)));
           }
           const LayerInfo& layer = dump.Layers()[l];
-          CHECK(SameBits(ReadAggregate(one, layer, r), ReadAggregate(two, layer, r)));
+          CHECK(test::SameBits(ReadAggregate(one, layer, r), ReadAggregate(two, layer, r)));
         }
         const LayerTotals& ta = totals[0][l];
         const LayerTotals& tb = totals[1][l];

@@ -34,10 +34,6 @@ std::vector<std::uint32_t> Residues(const std::vector<std::int32_t>& k, std::int
   return m;
 }
 
-bool SameBits(const arma::fvec& a, const arma::fvec& b) {
-  return a.n_elem == b.n_elem && std::memcmp(a.memptr(), b.memptr(), a.n_elem * sizeof(float)) == 0;
-}
-
 }  // namespace
 
 TEST_CASE("NDQSG nested decode with y = g equals DQSG bit for bit (§10.4)", "[ndqsg]") {
@@ -84,8 +80,8 @@ TEST_CASE("NDQSG group with identical workers reproduces DQSG output exactly", "
     const SlabContext ctx = test::Context(layer, 5, 2, workers);
     const GroupResult r = q->DecodeGroup(q->EncodeGroup(slabs, ctx, nullptr), ctx);
     const GroupResult ref = dqsg->DecodeGroup(dqsg->EncodeGroup(slabs, ctx, nullptr), ctx);
-    for (std::uint32_t w = 0; w < workers; ++w) CHECK(SameBits(r.workers[w], ref.workers[w]));
-    CHECK(SameBits(r.aggregate, ref.aggregate));
+    for (std::uint32_t w = 0; w < workers; ++w) CHECK(test::SameBits(r.workers[w], ref.workers[w]));
+    CHECK(test::SameBits(r.aggregate, ref.aggregate));
     SlabStats stats;
     q->Diagnose(slabs, r, ctx, &stats);
     CHECK(stats["overload_frac"] == 0.0);
@@ -199,7 +195,7 @@ TEST_CASE("NDQSG base-rho chunks and their round trip", "[ndqsg]") {
     const auto b = BuiltinRegistry().Make(spec + ",packing=base");
     const auto rf = f->DecodeGroup(f->EncodeGroup(slabs, ctx, nullptr), ctx);
     const auto rb = b->DecodeGroup(b->EncodeGroup(slabs, ctx, nullptr), ctx);
-    for (std::uint32_t w = 0; w < 3; ++w) CHECK(SameBits(rf.workers[w], rb.workers[w]));
+    for (std::uint32_t w = 0; w < 3; ++w) CHECK(test::SameBits(rf.workers[w], rb.workers[w]));
   }
 }
 
@@ -229,12 +225,12 @@ TEST_CASE("NDQSG server uses the declared side-information rule", "[ndqsg]") {
     NestedIndices(m.data(), layer.n, step, 3, y.memptr(), dither, 0, khat.data());
     arma::fvec expected(layer.n);
     DitheredValues(khat.data(), layer.n, step, dither, 0, expected.memptr());
-    CHECK(SameBits(r.workers[3], expected));
+    CHECK(test::SameBits(r.workers[3], expected));
     CHECK(khat != k);  // the setup really overloads, so the rule matters
     results[i++] = r;
   }
-  CHECK(!SameBits(results[0].workers[3], results[1].workers[3]));
-  CHECK(SameBits(results[0].workers[2], results[1].workers[2]));  // same y for worker 2
+  CHECK(!test::SameBits(results[0].workers[3], results[1].workers[3]));
+  CHECK(test::SameBits(results[0].workers[2], results[1].workers[2]));  // same y for worker 2
 }
 
 TEST_CASE("NDQSG measured overload matches the prediction from the side information", "[ndqsg]") {

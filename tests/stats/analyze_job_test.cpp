@@ -6,7 +6,6 @@
 #include <omp.h>
 
 #include <cmath>
-#include <cstring>
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
@@ -295,9 +294,6 @@ class CountingQuantizer : public IndependentQuantizer {
 
 }  // namespace
 
-// Bitwise equality, so that NaN equals NaN.
-bool Same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
 TEST_CASE("analyze gives the same numbers, bit for bit, on 1 and 2 threads", "[stats]") {
   test::TempDir dir;
   const std::string path = StatsDump(dir);
@@ -318,21 +314,21 @@ TEST_CASE("analyze gives the same numbers, bit for bit, on 1 and 2 threads", "[s
   for (std::size_t i = 0; i < one.quantizers.size(); ++i) {
     const QuantizerTally &a = one.quantizers[i].tally, &b = two.quantizers[i].tally;
     INFO(qs[one.quantizers[i].quantizer]->Spec() << " " << one.quantizers[i].key.layer);
-    CHECK(Same(a.bits, b.bits));
-    CHECK(Same(a.idealBits, b.idealBits));
-    CHECK(Same(a.downlinkBits, b.downlinkBits));
-    CHECK(Same(a.normSq, b.normSq));
-    CHECK(Same(a.aggNormSq, b.aggNormSq));
+    CHECK(test::SameBits(a.bits, b.bits));
+    CHECK(test::SameBits(a.idealBits, b.idealBits));
+    CHECK(test::SameBits(a.downlinkBits, b.downlinkBits));
+    CHECK(test::SameBits(a.normSq, b.normSq));
+    CHECK(test::SameBits(a.aggNormSq, b.aggNormSq));
     CHECK(a.trialErrorSq == b.trialErrorSq);
-    CHECK(Same(a.aggErrorSq, b.aggErrorSq));
-    CHECK(Same(a.theorySq, b.theorySq));
-    CHECK(Same(a.boundSq, b.boundSq));
+    CHECK(test::SameBits(a.aggErrorSq, b.aggErrorSq));
+    CHECK(test::SameBits(a.theorySq, b.theorySq));
+    CHECK(test::SameBits(a.boundSq, b.boundSq));
     CHECK(a.theoryKind == b.theoryKind);
-    CHECK(Same(a.biasSq, b.biasSq));
-    CHECK(Same(a.cosineSum, b.cosineSum));
+    CHECK(test::SameBits(a.biasSq, b.biasSq));
+    CHECK(test::SameBits(a.cosineSum, b.cosineSum));
     CHECK(a.stats.size() == b.stats.size());
     for (const auto& [key, value] : a.stats) {
-      CHECK(Same(value.first, b.stats.at(key).first));
+      CHECK(test::SameBits(value.first, b.stats.at(key).first));
     }
   }
   REQUIRE(one.gradients.size() == two.gradients.size());
@@ -343,7 +339,7 @@ TEST_CASE("analyze gives the same numbers, bit for bit, on 1 and 2 threads", "[s
                        &GradientStats::kurtosis, &GradientStats::ksLaplace, &GradientStats::ksGauss,
                        &GradientStats::corrMean, &GradientStats::corrOthers,
                        &GradientStats::signAgreeWeighted, &GradientStats::topkJaccard}) {
-      CHECK(Same(a.*field, b.*field));
+      CHECK(test::SameBits(a.*field, b.*field));
     }
     CHECK(arma::approx_equal(a.corr, b.corr, "absdiff", 0.0));
   }
