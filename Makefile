@@ -17,7 +17,7 @@ FUZZ_TARGETS = decode codes
 SAN_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1:strict_string_checks=1 \
           UBSAN_OPTIONS=halt_on_error=1:exitcode=86:print_stacktrace=1 \
           LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp
-VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+VALGRIND = valgrind -q --trace-children=yes --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
            --errors-for-leak-kinds=definite
 
 .PHONY: all deps build test test-fast demo clean format sanitize fuzz valgrind

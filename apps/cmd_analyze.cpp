@@ -174,7 +174,15 @@ void AddOptions(cxxopts::Options& options) {
       cxxopts::value<std::string>()->default_value("both"))(
       "stats", "only the gradient statistics (same as --report stats)");
   AddDumpOptions(options);
+  AddNonfiniteOption(options);
   options.parse_positional({"inputs"});
+}
+
+GroupBy GroupByOf(const std::string& text) {
+  if (text == "record") return GroupBy::kRecord;
+  if (text == "layer") return GroupBy::kLayer;
+  if (text == "all") return GroupBy::kAll;
+  throw SpecError("--by " + text + ": expected record, layer or all");
 }
 
 }  // namespace
@@ -189,7 +197,7 @@ int RunAnalyze(int argc, char** argv) {
   if (!Parse(options, argc, argv, &args)) return kExitOk;
   const auto inputs = Inputs(args, "dump file");
   const Format format = FormatOf(args);
-  const GroupBy by = ParseGroupBy(args["by"].as<std::string>());
+  const GroupBy by = GroupByOf(args["by"].as<std::string>());
   const std::size_t trials = args["trials"].as<std::size_t>();
   if (trials < 1 || trials > kMaxTrials) {
     throw SpecError("--trials " + std::to_string(trials) + ": expected 1.." +
@@ -207,7 +215,7 @@ int RunAnalyze(int argc, char** argv) {
       specs.push_back(owned.back()->Spec());
     }
   }
-  const Dump dump = Dump::Open(inputs);
+  const Dump dump = Dump::Open(inputs, NonfiniteOf(args));
   const Selection sel = SelectFrom(dump, args);
 
   AnalyzeOptions opts;
@@ -230,6 +238,7 @@ int RunAnalyze(int argc, char** argv) {
     report.Meta("by", args["by"].as<std::string>());
     report.Meta("inputs", Join(inputs));
     report.Meta("workers", std::to_string(dump.Workers()));
+    report.Meta("nonfinite", NonfiniteName(dump.Nonfinite()));
   };
   std::vector<std::pair<std::string, Report>> reports;
   if (tables.quantizers) {
@@ -242,6 +251,7 @@ int RunAnalyze(int argc, char** argv) {
   }
   // Table: the tables one after another, a blank line between. CSV: one section per table,
   // each opened by its "# table=..." line. JSON: {"quantizers": {...}, "gradients": {...}}.
+  WarnNonfinite(dump);
   if (format != Format::kJson) {
     for (std::size_t i = 0; i < reports.size(); ++i) {
       if (format == Format::kTable && i) std::cout << '\n';

@@ -6,7 +6,6 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "gradquant/bench/throughput.hpp"
-#include "gradquant/core/memory.hpp"
 #include "gradquant/core/error.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "gradquant/random/rng.hpp"
@@ -82,6 +81,7 @@ int RunBench(int argc, char** argv) {
       "cpu-time", "time with this thread's CPU clock, not the wall clock (--threads 1 only): "
                   "for a machine shared with other jobs; the bandwidth reference stays wall time");
   AddDumpOptions(options);
+  AddNonfiniteOption(options);
   options.parse_positional({"inputs"});
   cxxopts::ParseResult args;
   if (!Parse(options, argc, argv, &args)) return kExitOk;
@@ -92,7 +92,6 @@ int RunBench(int argc, char** argv) {
   const bool cpuTime = args.count("cpu-time") > 0;
   if (cpuTime && threads != 1) throw SpecError("--cpu-time needs --threads 1");
   omp_set_num_threads(threads);
-  RetainFreedMemory();  // repeated runs reuse their buffers instead of faulting in new pages
   const auto specs = args.count("quantizer") ? Repeated(args, "quantizer")
                                              : DefaultSpecs();
   std::vector<std::unique_ptr<Quantizer>> quantizers;
@@ -104,7 +103,7 @@ int RunBench(int argc, char** argv) {
   std::string source;
   if (args.count("inputs")) {
     const auto inputs = Repeated(args, "inputs");
-    const Dump dump = Dump::Open(inputs);
+    const Dump dump = Dump::Open(inputs, NonfiniteOf(args));
     const Selection sel = SelectFrom(dump, args);
     for (std::size_t l : sel.layers) {
       for (std::size_t r : sel.records) {
@@ -113,6 +112,7 @@ int RunBench(int argc, char** argv) {
         groups.emplace_back(dump.Layers()[l], std::move(slabs));
       }
     }
+    WarnNonfinite(dump);
     source = Join(inputs);
   } else {
     LayerInfo layer;

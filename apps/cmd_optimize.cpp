@@ -8,7 +8,6 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "gradquant/core/error.hpp"
-#include "gradquant/core/memory.hpp"
 #include "gradquant/optimize/frontier.hpp"
 #include "gradquant/optimize/slab_set.hpp"
 #include "gradquant/optimize/slab_spill.hpp"
@@ -108,6 +107,7 @@ cxxopts::Options OptimizeOptions() {
       cxxopts::value<std::string>())("curve-points", "alpha values on the curve [default: 49]",
                                      cxxopts::value<std::size_t>()->default_value("49"));
   AddDumpOptions(options);
+  AddNonfiniteOption(options);
   options.parse_positional({"inputs"});
   return options;
 }
@@ -154,10 +154,7 @@ int RunOptimize(int argc, char** argv) {
   if (base.trials < 1) throw SpecError("--trials must be at least 1");
   const ThresholdOptions topts;
 
-  // Every item and every pass allocates the same slab-sized buffers: reuse them instead of
-  // faulting in fresh pages each time.
-  RetainFreedMemory();
-  const Dump dump = Dump::Open(inputs);
+  const Dump dump = Dump::Open(inputs, NonfiniteOf(args));
   Selection sel = SelectFrom(dump, args);
   if (args.count("curve")) {
     if (bits.size() != 1) throw SpecError("--curve needs exactly one --bits value");
@@ -169,6 +166,7 @@ int RunOptimize(int argc, char** argv) {
     Report curve = CurveReport(set, sel.records[0], bits[0], base, topts,
                                args["curve-points"].as<std::size_t>());
     AddMeta(curve, "curve", base, inputs);
+    WarnNonfinite(dump);
     curve.Print(std::cout, format);
     return kExitOk;
   }
@@ -196,6 +194,7 @@ int RunOptimize(int argc, char** argv) {
   frontier.Meta("budget_unit", "uplink_bits_per_coord");
   frontier.Meta("overload_tol", FormatReal(fopts.overloadTolerance));
 
+  WarnNonfinite(dump);
   if (part == "thresholds") thresholds.Print(std::cout, format);
   if (part == "frontier") frontier.Print(std::cout, format);
   if (part == "both") PrintBoth(thresholds, frontier, format);

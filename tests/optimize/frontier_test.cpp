@@ -106,6 +106,18 @@ TEST_CASE("The budget search takes the best of a family and not merely the large
   CHECK(e.result.BitsPerCoord() <= 2.3);
 }
 
+TEST_CASE("A registered method without a search of its own is tried at its default spec",
+          "[registry][optimize]") {
+  // sign has no search in the frontier's table: it takes part through the registry alone.
+  const SlabSet set = Synthetic({{64}}, 2, 2);
+  const auto fits = SearchFrontier(set, {1.5}, {"sign"}, FrontierOptions{}).at(0);
+  CHECK(fits.feasible);
+  CHECK(fits.spec == BuiltinRegistry().Make("sign")->Spec());
+  CHECK(fits.evaluations == 1);
+  const auto tooFew = SearchFrontier(set, {0.5}, {"sign"}, FrontierOptions{}).at(0);
+  CHECK_FALSE(tooFew.feasible);
+}
+
 TEST_CASE("The budget search rejects unknown families and non-positive budgets", "[optimize]") {
   const SlabSet set = Synthetic({{10}}, 1, 2);
   CHECK_THROWS_AS(SearchFrontier(set, {2.0}, {"qsdg"}, FrontierOptions{}), SpecError);

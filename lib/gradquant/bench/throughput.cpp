@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <memory>
+
+#include "gradquant/pipeline/round.hpp"
 
 namespace gradquant {
 namespace {
@@ -12,13 +13,6 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
-}
-
-// Seconds of CPU this thread has used.
-double ThreadSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 double Median(std::vector<double> v) {
@@ -53,33 +47,25 @@ double MeasureReadBandwidth(std::size_t bytes, int repeats) {
 
 Throughput MeasureThroughput(const Quantizer& quantizer, const LayerInfo& layer,
                              const std::vector<arma::fvec>& slabs, int repeats, bool cpuTime) {
-  SlabContext ctx;
-  ctx.layer = &layer;
-  ctx.seed = 1;
-  ctx.workers = static_cast<std::uint32_t>(slabs.size());
+  const ItemTruth truth(slabs);
   std::unique_ptr<LayerState> state = quantizer.NewLayerState(layer);
-  ctx.state = state.get();
-  for (int warm = 0; warm < 2 && state; ++warm) {
-    quantizer.Observe(*state, quantizer.DecodeGroup(quantizer.EncodeGroup(slabs, ctx, nullptr), ctx),
-                      ctx);
-  }
+  const SlabContext ctx = ItemContext(layer, /*seed=*/1, /*step=*/0, slabs.size(), state.get());
+  RoundParts warmUp;
+  warmUp.stats = warmUp.theory = warmUp.errors = false;
+  for (int warm = 0; warm < 2 && state; ++warm) RunRound(quantizer, truth, ctx, warmUp);
+  // The timed rounds encode and decode only, at the steady state the warm-up reached.
+  RoundParts timed = warmUp;
+  timed.observe = false;
   std::vector<double> enc, dec;
   std::uint64_t bits = 0;
   for (int r = 0; r <= repeats; ++r) {
-    const auto t0 = Clock::now();
-    const double c0 = ThreadSeconds();
-    const std::vector<Message> messages = quantizer.EncodeGroup(slabs, ctx, nullptr);
-    const auto t1 = Clock::now();
-    const double c1 = ThreadSeconds();
-    const GroupResult decoded = quantizer.DecodeGroup(messages, ctx);
-    const auto t2 = Clock::now();
-    const double c2 = ThreadSeconds();
+    const Round round = RunRound(quantizer, truth, ctx, timed);
     if (r == 0) {
-      for (const auto& m : messages) bits += m.bits;
+      bits = round.Bits();
       continue;
     }
-    enc.push_back(cpuTime ? c1 - c0 : Seconds(t0, t1));
-    dec.push_back(cpuTime ? c2 - c1 : Seconds(t1, t2));
+    enc.push_back(cpuTime ? round.encodeCpuSeconds : round.encodeSeconds);
+    dec.push_back(cpuTime ? round.decodeCpuSeconds : round.decodeSeconds);
   }
   Throughput t;
   t.bytes = 4.0 * static_cast<double>(layer.n) * static_cast<double>(slabs.size());

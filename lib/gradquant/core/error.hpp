@@ -35,6 +35,15 @@ class IoError : public Error {
   using Error::Error;
 };
 
+/**
+ * A gradient value is NaN or Inf and the dump was opened to reject such values (an IoError:
+ * the input is unusable as it stands; a caller may offer to zero such values instead).
+ */
+class NonfiniteError : public IoError {
+ public:
+  using IoError::IoError;
+};
+
 /** A message (bitstream) is corrupt: truncated, overlong or failing its checksum. */
 class FormatError : public Error {
  public:

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -228,6 +229,9 @@ struct Dump::Impl {
   mutable std::atomic<std::uint64_t> directReads{0}, libraryReads{0};
   mutable std::mutex zeroedMutex;
   mutable NonfiniteCount zeroed;  // guarded by zeroedMutex
+  // The slabs whose values are in `zeroed`: a slab read again (optimize reads each item more
+  // than once) is not counted again. Guarded by zeroedMutex.
+  mutable std::set<std::tuple<std::size_t, std::size_t, std::size_t>> zeroedSlabs;
   // (layer, record, worker, index) of zeroed.first: the first in dump order, whatever order
   // the threads read the slabs in.
   mutable std::tuple<std::size_t, std::size_t, std::size_t, std::size_t> firstAt{
@@ -316,8 +320,7 @@ arma::fvec Dump::ReadSlab(std::size_t layer, std::size_t record, std::size_t wor
              ", index " + std::to_string(i);
     };
     if (impl_->nonfinite == NonfinitePolicy::kReject) {
-      Bad(file.info.path, object,
-          std::string("has ") + kind + " at " + where() + " (--nonfinite zero replaces such values by 0)");
+      throw NonfiniteError(file.info.path + ": " + object + " has " + kind + " at " + where());
     }
     if (count == 0 && std::make_tuple(layer, record, worker, i) < impl_->firstAt) {
       impl_->firstAt = std::make_tuple(layer, record, worker, i);
@@ -326,7 +329,9 @@ arma::fvec Dump::ReadSlab(std::size_t layer, std::size_t record, std::size_t wor
     out[i] = 0.0f;
     ++count;
   }
-  impl_->zeroed.count += count;
+  if (impl_->zeroedSlabs.insert(std::make_tuple(layer, record, worker)).second) {
+    impl_->zeroed.count += count;
+  }
   if (zeroed) *zeroed = count;
   return out;
 }

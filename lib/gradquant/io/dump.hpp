@@ -87,7 +87,10 @@ class Dump {
 
   /** The policy given to Open. */
   NonfinitePolicy Nonfinite() const;
-  /** Values zeroed by every ReadSlab so far (always 0 under kReject); the first in dump order. */
+  /**
+   * Values zeroed by the ReadSlab calls so far, each slab counted once however often it was
+   * read (always 0 under kReject); the first in dump order.
+   */
   NonfiniteCount Zeroed() const;
   /** How the slabs read so far were read. */
   SlabReadCounts ReadCounts() const;

@@ -6,8 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "gradquant/core/parallel.hpp"
-#include "gradquant/stats/error_metrics.hpp"
+#include "gradquant/pipeline/item_pipeline.hpp"
+#include "gradquant/pipeline/round.hpp"
+#include "gradquant/quantizers/stat_names.hpp"
 
 namespace gradquant {
 namespace {
@@ -34,39 +35,22 @@ struct Sums {
   }
 };
 
-// One record of one layer, read here and dropped on return, encoded with @p state (null for
-// stateless methods), which then moves on, only after this record was measured with the state
-// it was encoded with.
-Sums EvaluateRecord(const SlabSet& set, std::size_t li, std::size_t ri, const Quantizer& quantizer,
-                    std::uint64_t seed, LayerState* state) {
-  const LayerInfo& layer = set.layers[li];
-  const std::vector<arma::fvec> slabs = set.Read(li, ri);
+// The sums of one item's round.
+Sums SumsOf(const Round& round, const ItemTruth& truth, const LayerInfo& layer) {
   Sums out;
-  SlabContext ctx;
-  ctx.layer = &layer;
-  ctx.seed = seed;
-  ctx.step = set.steps[ri];
-  ctx.workers = static_cast<std::uint32_t>(slabs.size());
-  ctx.state = state;
-  SlabStats stats;
-  const std::vector<Message> encoded = quantizer.EncodeGroup(slabs, ctx, &stats);
-  const GroupResult decoded = quantizer.DecodeGroup(encoded, ctx);
-  quantizer.Diagnose(slabs, decoded, ctx, &stats);
-  for (std::size_t w = 0; w < slabs.size(); ++w) {
-    out.rd.bits += encoded[w].bits;
-    out.rd.errorSq += FitErrorSq(decoded.workers[w], slabs[w], quantizer.SignOutput());
-    out.rd.normSq += SquaredNorm(slabs[w]);
+  out.rd.bits = round.Bits();
+  for (std::size_t w = 0; w < truth.slabs.size(); ++w) {
+    out.rd.errorSq += round.errorSq[w];
+    out.rd.normSq += truth.normSq[w];
   }
-  if (state) quantizer.Observe(*state, decoded, ctx);
-  const arma::fvec mean = MeanOf(slabs);
-  out.rd.aggErrorSq += FitErrorSq(decoded.aggregate, mean, quantizer.SignOutput());
-  out.rd.aggNormSq += SquaredNorm(mean);
-  out.rd.downlinkBits += decoded.downlinkBits;
-  out.rd.coords += static_cast<double>(layer.n) * static_cast<double>(slabs.size());
-  const auto it = stats.find("overload_pred");
-  if (it != stats.end()) {
-    out.overloadWeighted += it->second * static_cast<double>(layer.n);
-    out.overloadWeight += static_cast<double>(layer.n);
+  out.rd.aggErrorSq = round.aggErrorSq;
+  out.rd.aggNormSq = truth.meanNormSq;
+  out.rd.downlinkBits = round.decoded.downlinkBits;
+  out.rd.coords = static_cast<double>(layer.n) * static_cast<double>(truth.slabs.size());
+  const auto it = round.stats.find(stat::kOverloadPred);
+  if (it != round.stats.end()) {
+    out.overloadWeighted = it->second * static_cast<double>(layer.n);
+    out.overloadWeight = static_cast<double>(layer.n);
   }
   return out;
 }
@@ -80,27 +64,45 @@ double RateDistortion::AggNmse() const { return Ratio(aggErrorSq, aggNormSq); }
 RateDistortion Evaluate(const SlabSet& set, const Quantizer& quantizer, std::uint64_t seed) {
   const std::size_t layers = set.layers.size(), records = set.steps.size();
   std::vector<std::unique_ptr<LayerState>> states(layers);
-  bool stateful = false;
+  std::vector<char> stateful(layers);
+  bool anyStateful = false;
   for (std::size_t li = 0; li < layers; ++li) {
-    states[li] = quantizer.NewLayerState(set.layers[li]);
-    stateful = stateful || states[li] != nullptr;
+    stateful[li] = quantizer.NewLayerState(set.layers[li]) != nullptr;
+    anyStateful = anyStateful || stateful[li];
   }
-  // Stateless methods: every (layer, record) is independent. Stateful ones: records in order.
-  // Each thread holds the one item it evaluates; the sums are added in item order.
-  std::vector<Sums> parts(stateful ? layers : layers * records);
-  if (stateful) {
-    ParallelFor(layers, [&](std::size_t li) {
-      for (std::size_t ri = 0; ri < records; ++ri) {
-        parts[li].Add(EvaluateRecord(set, li, ri, quantizer, seed, states[li].get()));
-      }
-    });
-  } else {
-    ParallelFor(parts.size(), [&](std::size_t i) {
-      parts[i] = EvaluateRecord(set, i / records, i % records, quantizer, seed, nullptr);
-    });
-  }
+  // One item in flight per thread. A stateless method's sums are added in item order; a
+  // stateful one's per layer first, then the layers in order.
+  std::vector<std::unique_ptr<ItemTruth>> truths(layers * records);
+  std::vector<Sums> parts(layers * records), layerSums(layers);
   Sums total;
-  for (const Sums& p : parts) total.Add(p);
+  RunItemPipeline(
+      layers, records, stateful,
+      [&](std::size_t j) {
+        truths[j] = std::make_unique<ItemTruth>(set.Read(j / records, j % records));
+      },
+      [&](std::size_t j) {
+        const std::size_t li = j / records, ri = j % records;
+        if (ri == 0 && stateful[li]) states[li] = quantizer.NewLayerState(set.layers[li]);
+        RoundParts partsToRun;
+        partsToRun.theory = false;
+        const Round round =
+            RunRound(quantizer, *truths[j],
+                     ItemContext(set.layers[li], seed, set.steps[ri], truths[j]->slabs.size(),
+                                 states[li].get()),
+                     partsToRun);
+        parts[j] = SumsOf(round, *truths[j], set.layers[li]);
+        truths[j].reset();
+        if (ri + 1 == records) states[li].reset();
+      },
+      [&](std::size_t j) {
+        const std::size_t li = j / records, ri = j % records;
+        if (!anyStateful) {
+          total.Add(parts[j]);
+          return;
+        }
+        layerSums[li].Add(parts[j]);
+        if (ri + 1 == records) total.Add(layerSums[li]);
+      });
   RateDistortion rd = total.rd;
   rd.overloadPred = total.overloadWeight > 0 ? total.overloadWeighted / total.overloadWeight
                                              : std::numeric_limits<double>::quiet_NaN();

@@ -216,10 +216,6 @@ const std::vector<std::pair<std::string, Search>>& Searches() {
          }
          return std::string("smallest bucket in {0, 2^12..2^2} x packing {2bit,base3}");
        }},
-      {"natural", [](FamilySearch& f, Evaluator&) { return Grid(f, {"natural"}); }},
-      {"sign", [](FamilySearch& f, Evaluator&) { return Grid(f, {"sign"}); }},
-      {"scaledsign", [](FamilySearch& f, Evaluator&) { return Grid(f, {"scaledsign"}); }},
-      {"onebit", [](FamilySearch& f, Evaluator&) { return Grid(f, {"onebit"}); }},
       {"s3gdmv",
        [](FamilySearch& f, Evaluator&) {
          std::vector<std::string> specs;
@@ -254,9 +250,28 @@ const std::vector<std::pair<std::string, Search>>& Searches() {
          }
          return Grid(f, specs) + ": lambda x layers {conv,all}";
        }},
-      {"fp32", [](FamilySearch& f, Evaluator&) { return Grid(f, {"fp32"}); }},
   };
   return table;
+}
+
+// A method without a search of its own is tried at its default spec: it fits or it does not.
+Search DefaultSearch(const std::string& name) {
+  return [name](FamilySearch& f, Evaluator&) { return Grid(f, {name}); };
+}
+
+// The search of @p family: its own, or the default one for a registered method; null if unknown.
+const Search* SearchOf(const std::string& family) {
+  static const std::vector<std::pair<std::string, Search>> defaults = [] {
+    std::vector<std::pair<std::string, Search>> out;
+    for (const std::string& name : BuiltinRegistry().Names()) out.emplace_back(name, DefaultSearch(name));
+    return out;
+  }();
+  for (const auto* table : {&Searches(), &defaults}) {
+    const auto it = std::find_if(table->begin(), table->end(),
+                                 [&](const auto& entry) { return entry.first == family; });
+    if (it != table->end()) return &it->second;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -264,6 +279,10 @@ const std::vector<std::pair<std::string, Search>>& Searches() {
 std::vector<std::string> FrontierFamilies() {
   std::vector<std::string> names;
   for (const auto& [name, search] : Searches()) names.push_back(name);
+  // Every registered method takes part: those without a search of their own, at their default.
+  for (const std::string& name : BuiltinRegistry().Names()) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
   return names;
 }
 
@@ -272,17 +291,15 @@ std::vector<FrontierEntry> SearchFrontier(const SlabSet& set, const std::vector<
                                           const FrontierOptions& options) {
   std::vector<const Search*> searches;
   for (const auto& family : families) {
-    const auto& table = Searches();
-    const auto it = std::find_if(table.begin(), table.end(),
-                                 [&](const auto& entry) { return entry.first == family; });
-    if (it == table.end()) {
+    const Search* search = SearchOf(family);
+    if (!search) {
       throw SpecError("unknown family '" + family + "' (known: " + [] {
         std::string all;
         for (const auto& n : FrontierFamilies()) all += (all.empty() ? "" : ", ") + n;
         return all;
       }() + ")");
     }
-    searches.push_back(&it->second);
+    searches.push_back(search);
   }
   for (double b : budgets) {
     if (!(b > 0) || !std::isfinite(b))

@@ -24,7 +24,8 @@
  * | topk/randk | kappa = j/10^4, j in [1, 10^4]: largest that fits                      |
  * | powersgd   | rank in [1, max over layers of min(shape[0], n/shape[0])]: largest fit |
  * | gradiveq   | lambda in {0.3, 0.1, 0.05, 0.02, 0.01, 0.005, 0.001} × layers conv|all |
- * | fp32, natural, sign, scaledsign, onebit | their default spec: fits or not          |
+ * | every other registered method (fp32, natural, onebit, scaledsign, sign, ...): its default  |
+ * | spec, which fits or not                                                                    |
  *
  * "Largest that fits" is an exponential search from the smallest value followed by bisection,
  * which assumes bits non-decreasing and error non-increasing in the parameter (true in
@@ -60,7 +61,11 @@ struct FrontierEntry {
       0;  ///< 1 + feasible families of this budget with less agg_nmse; 0 if infeasible
 };
 
-/** Every family the frontier knows, in report order. */
+/**
+ * Every family the frontier knows, in report order: those with a search of their own, then
+ * every other registered quantizer (searched at its default spec), so a new method takes part
+ * without an entry here.
+ */
 std::vector<std::string> FrontierFamilies();
 
 /**

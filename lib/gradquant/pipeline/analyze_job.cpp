@@ -6,9 +6,10 @@
 #include <utility>
 
 #include "gradquant/core/error.hpp"
-#include "gradquant/core/memory.hpp"
 #include "gradquant/core/parallel.hpp"
-#include "gradquant/stats/quantizer_trials.hpp"
+#include "gradquant/pipeline/item_pipeline.hpp"
+#include "gradquant/pipeline/quantizer_trials.hpp"
+#include "gradquant/pipeline/round.hpp"
 
 namespace gradquant {
 namespace {
@@ -41,45 +42,79 @@ void PoolInto(const std::vector<Row>& rows, std::vector<Row>& out, bool acrossLa
 
 }  // namespace
 
-GroupBy ParseGroupBy(const std::string& text) {
-  if (text == "record") return GroupBy::kRecord;
-  if (text == "layer") return GroupBy::kLayer;
-  if (text == "all") return GroupBy::kAll;
-  throw SpecError("--by " + text + ": expected record, layer or all");
-}
-
 AnalyzeResult RunAnalyze(const Dump& dump, const std::vector<const Quantizer*>& quantizers,
                          const Selection& selection, const AnalyzeOptions& options) {
   if (options.trials == 0) throw std::invalid_argument("RunAnalyze: trials must be >= 1");
-  // Every trial allocates and frees slab-sized blocks: reuse them instead of faulting in pages.
-  RetainFreedMemory();
   const std::size_t workers = dump.Workers();
-  const std::size_t units = selection.layers.size() * selection.records.size();
+  const std::size_t layers = selection.layers.size(), records = selection.records.size();
+  const std::size_t items = layers * records;
+
+  // One item: the truth, then every quantizer's tally and the gradient summary.
+  struct Item {
+    std::unique_ptr<ItemTruth> truth;
+    std::vector<QuantizerTally> tallies;
+    GradientSummary summary;
+  };
+  std::vector<Item> work(items);
+  // states[l][q]: quantizer q's trial states for layer l, alive while the layer's records run.
+  std::vector<std::vector<std::vector<std::unique_ptr<LayerState>>>> states(layers);
+  std::vector<char> stateful(layers, 0);
+  for (std::size_t li = 0; li < layers; ++li) {
+    const LayerInfo& layer = dump.Layers()[selection.layers[li]];
+    for (const Quantizer* q : quantizers) {
+      stateful[li] = stateful[li] || q->NewLayerState(layer) != nullptr;
+    }
+  }
   // results[q] holds quantizer q's rows in (layer, record) order.
   std::vector<std::vector<QuantizerResult>> results(quantizers.size());
   AnalyzeResult out;
   std::size_t done = 0;
-  for (std::size_t l : selection.layers) {
-    const LayerInfo& layer = dump.Layers()[l];
-    std::vector<std::vector<std::unique_ptr<LayerState>>> states;
-    for (const Quantizer* q : quantizers)
-      states.push_back(NewTrialStates(*q, layer, options.trials));
-    for (std::size_t r : selection.records) {
-      std::vector<arma::fvec> slabs(workers);
-      ParallelFor(workers, [&](std::size_t w) { slabs[w] = dump.ReadSlab(l, r, w); });
-      const RowKey key{layer.name, static_cast<std::int64_t>(r), dump.Steps()[r]};
-      SlabContext ctx;
-      ctx.layer = &layer;
-      ctx.seed = options.seed;
-      ctx.step = static_cast<std::uint64_t>(dump.Steps()[r]);
-      ctx.workers = static_cast<std::uint32_t>(workers);
-      for (std::size_t q = 0; q < quantizers.size(); ++q) {
-        results[q].push_back({q, key, RunTrials(*quantizers[q], slabs, ctx, states[q])});
-      }
-      if (options.gradientStats) out.gradients.push_back({key, GradientSummary::Of(slabs)});
-      if (options.progress) options.progress(++done, units);
+  auto keyOf = [&](std::size_t j) {
+    const std::size_t l = selection.layers[j / records], r = selection.records[j % records];
+    return RowKey{dump.Layers()[l].name, static_cast<std::int64_t>(r), dump.Steps()[r]};
+  };
+
+  auto read = [&](std::size_t j) {
+    const std::size_t l = selection.layers[j / records], r = selection.records[j % records];
+    std::vector<arma::fvec> slabs(workers);
+    ParallelFor(workers, [&](std::size_t w) { slabs[w] = dump.ReadSlab(l, r, w); });
+    work[j].truth = std::make_unique<ItemTruth>(std::move(slabs));
+  };
+  auto compute = [&](std::size_t j) {
+    const std::size_t li = j / records, ri = j % records;
+    const LayerInfo& layer = dump.Layers()[selection.layers[li]];
+    Item& item = work[j];
+    // A stateful layer's states live from its first record to its last (its records are
+    // computed in order); a stateless layer's items run side by side, each with its own (null)
+    // states.
+    std::vector<std::vector<std::unique_ptr<LayerState>>> fresh;
+    if (!stateful[li] || ri == 0) {
+      for (const Quantizer* q : quantizers) fresh.push_back(NewTrialStates(*q, layer, options.trials));
     }
-  }
+    if (stateful[li] && ri == 0) states[li] = std::move(fresh);
+    auto& itemStates = stateful[li] ? states[li] : fresh;
+    const SlabContext ctx = ItemContext(
+        layer, options.seed, static_cast<std::uint64_t>(dump.Steps()[selection.records[ri]]),
+        workers);
+    for (std::size_t q = 0; q < quantizers.size(); ++q) {
+      item.tallies.push_back(RunTrials(*quantizers[q], *item.truth, ctx, itemStates[q]));
+    }
+    if (stateful[li] && ri + 1 == records) states[li].clear();
+    if (options.gradientStats) item.summary = GradientSummary::Of(item.truth->slabs);
+    item.truth.reset();
+  };
+  auto commit = [&](std::size_t j) {
+    Item& item = work[j];
+    const RowKey key = keyOf(j);
+    for (std::size_t q = 0; q < quantizers.size(); ++q) {
+      results[q].push_back({q, key, std::move(item.tallies[q])});
+    }
+    if (options.gradientStats) out.gradients.push_back({key, std::move(item.summary)});
+    if (options.progress) options.progress(++done, items);
+    item = Item{};
+  };
+  RunItemPipeline(layers, records, stateful, read, compute, commit);
+
   for (auto& rows : results) {
     for (auto& row : rows) out.quantizers.push_back(std::move(row));
   }

@@ -2,7 +2,7 @@
 /**
  * @file analyze_job.hpp
  * `analyze` as a library call: stream a dump one (layer, record) at a time, measure each
- * quantizer over R trials (stats/quantizer_trials.hpp) and summarise the gradients themselves
+ * quantizer over R trials (pipeline/quantizer_trials.hpp) and summarise the gradients themselves
  * (stats/gradient_stats.hpp), then group the rows by record, layer or the whole model.
  * No printing; progress goes through a callback.
  */
@@ -10,20 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "gradquant/core/progress.hpp"
 #include "gradquant/io/dump.hpp"
-#include "gradquant/pipeline/compress_job.hpp"
+#include "gradquant/pipeline/quantizer_tally.hpp"
 #include "gradquant/pipeline/selection.hpp"
 #include "gradquant/quantizers/quantizer.hpp"
 #include "gradquant/stats/gradient_stats.hpp"
-#include "gradquant/stats/quantizer_tally.hpp"
 
 namespace gradquant {
 
 /** How rows are grouped: one per (layer, record), per layer, or one for the whole model. */
 enum class GroupBy { kRecord, kLayer, kAll };
-
-/** "record", "layer" or "all". @throws SpecError */
-GroupBy ParseGroupBy(const std::string& text);
 
 /** Where a row sits: a layer name or "*", a record index and its step or -1 for "*". */
 struct RowKey {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gradquant/core/progress.hpp"
 #include "gradquant/io/dump.hpp"
 #include "gradquant/io/dump_writer.hpp"
 #include "gradquant/pipeline/selection.hpp"
@@ -38,9 +39,6 @@ struct LayerTotals {
   void Add(const LayerTotals& other);
 };
 
-/** Called after each (layer, record): done and total counts. */
-using Progress = std::function<void(std::size_t done, std::size_t total)>;
-
 /**
  * Called with the finished totals just before the output is committed; if it throws (say the
  * report cannot be printed), no output is left behind.
@@ -57,7 +55,7 @@ struct CompressOptions {
 };
 
 /**
- * Encodes every selected (record, worker, layer), decodes each message from its bytes, writes
+ * Runs every selected (layer, record) item through one round (pipeline/round.hpp), writes
  * the compressed file (dump layout + /aggregate + message groups, see message_store.hpp) and
  * returns per-layer totals. The output appears only when complete. The root attributes
  * `nonfinite` ("reject" or "zero") and `nonfinite_zeroed` (count) record the dump's NaN/Inf policy.

@@ -12,6 +12,7 @@
 #include "gradquant/quantizers/simd_kernels.hpp"
 #include "gradquant/quantizers/slab_plan.hpp"
 #include "gradquant/quantizers/slab_sums.hpp"
+#include "gradquant/quantizers/stat_names.hpp"
 
 namespace gradquant {
 namespace {
@@ -96,7 +97,7 @@ Message DqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
     }
   });
   if (stats) {
-    (*stats)["bits_entropy"] = counts.EntropyBits() + 32.0 * static_cast<double>(plan.Buckets());
+    (*stats)[stat::kBitsEntropy] = counts.EntropyBits() + 32.0 * static_cast<double>(plan.Buckets());
   }
   return m;
 }

@@ -15,6 +15,7 @@
 #include "gradquant/quantizers/simd_kernels.hpp"
 #include "gradquant/quantizers/slab_plan.hpp"
 #include "gradquant/quantizers/slab_sums.hpp"
+#include "gradquant/quantizers/stat_names.hpp"
 
 namespace gradquant {
 namespace {
@@ -233,7 +234,7 @@ Message NdqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
     }
   });
   if (stats) {
-    (*stats)["bits_entropy"] = counts.EntropyBits() + perBucket;
+    (*stats)[stat::kBitsEntropy] = counts.EntropyBits() + perBucket;
     (*stats)["bits_ideal"] = g.n_elem * std::log2(static_cast<double>(rho_)) + perBucket;
     (*stats)["nested"] = 1.0;
   }
@@ -370,7 +371,7 @@ void NdqsgQuantizer::Diagnose(const std::vector<arma::fvec>& truth, const GroupR
     if (sideRunning_ || dqsg) side.Add(out);
   }
   (*stats)["overload_frac"] = coords > 0 ? overloaded / coords : 0.0;
-  (*stats)["overload_pred"] = coords > 0 ? predicted / coords : 0.0;
+  (*stats)[stat::kOverloadPred] = coords > 0 ? predicted / coords : 0.0;
   (*stats)["offset_mean"] = offsetCount > 0 ? offset / offsetCount : 0.0;
   (*stats)["overload_err_share"] = errAll > 0 ? errOverload / errAll : 0.0;
 }

@@ -13,6 +13,7 @@
 #include "gradquant/quantizers/simd_kernels.hpp"
 #include "gradquant/quantizers/slab_plan.hpp"
 #include "gradquant/quantizers/slab_sums.hpp"
+#include "gradquant/quantizers/stat_names.hpp"
 
 namespace gradquant {
 namespace {
@@ -170,7 +171,7 @@ Message QsgdQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
     m = w.Finish();
   }
   if (stats) {
-    (*stats)["bits_entropy"] = counts.EntropyBits() + 32.0 * static_cast<double>(plan.Buckets());
+    (*stats)[stat::kBitsEntropy] = counts.EntropyBits() + 32.0 * static_cast<double>(plan.Buckets());
     std::size_t total = 0;
     for (std::size_t x : nnz) total += x;
     (*stats)["nnz_frac"] =

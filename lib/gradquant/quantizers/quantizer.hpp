@@ -27,6 +27,7 @@
 #include "gradquant/coding/message.hpp"
 #include "gradquant/core/layer_info.hpp"
 #include "gradquant/random/rng.hpp"
+#include "gradquant/stats/slab_mean.hpp"
 
 namespace gradquant {
 
@@ -158,15 +159,6 @@ class IndependentQuantizer : public Quantizer {
   GroupResult DecodeGroup(const std::vector<Message>& messages,
                           const SlabContext& ctx) const override;
 };
-
-/** The element-wise mean of equally sized slabs, summed in double in slab order. */
-arma::fvec MeanOf(const std::vector<arma::fvec>& slabs);
-
-/**
- * The same sum divided by the slab count (MeanOf multiplies by its inverse): what
- * `sum += conv_to<vec>(slab)` then `conv_to<fvec>(sum / W)` gives, without the temporaries.
- */
-arma::fvec MeanByDivision(const std::vector<arma::fvec>& slabs);
 
 /** "<spec> <layer> step <s> worker <w>", the name of a message in error texts. */
 std::string MessageName(const std::string& spec, const SlabContext& ctx);

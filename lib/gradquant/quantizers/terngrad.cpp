@@ -15,6 +15,7 @@
 #include "gradquant/quantizers/simd_kernels.hpp"
 #include "gradquant/quantizers/slab_plan.hpp"
 #include "gradquant/quantizers/slab_sums.hpp"
+#include "gradquant/quantizers/stat_names.hpp"
 
 namespace gradquant {
 namespace {
@@ -121,7 +122,7 @@ Message TernGradQuantizer::EncodeWith(const arma::fvec& g, double threshold,
   });
   if (stats && g.n_elem > 0) {
     const double n = static_cast<double>(g.n_elem);
-    (*stats)["bits_entropy"] = counts.EntropyBits() + 32.0 * scales.size();
+    (*stats)[stat::kBitsEntropy] = counts.EntropyBits() + 32.0 * scales.size();
     (*stats)["nnz_frac"] = static_cast<double>(counts.Count(0) + counts.Count(2)) / n;
     if (clip_ > 0) (*stats)["clip_frac"] = static_cast<double>(clipped) / n;
   }

@@ -11,6 +11,7 @@
 #include "gradquant/quantizers/simd_kernels.hpp"
 #include "gradquant/quantizers/slab_plan.hpp"
 #include "gradquant/quantizers/slab_sums.hpp"
+#include "gradquant/quantizers/stat_names.hpp"
 #include "gradquant/stats/tnq_theory.hpp"
 
 namespace gradquant {
@@ -122,7 +123,7 @@ Message TnqQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx, SlabSt
     (*stats)["gamma"] = gammaSum / nb;
     (*stats)["alpha"] = alphaSum / nb;
     (*stats)["trunc_frac"] = g.n_elem ? static_cast<double>(clippedAll) / g.n_elem : 0.0;
-    (*stats)["bits_entropy"] = counts.EntropyBits() + 32.0 * nb;
+    (*stats)[stat::kBitsEntropy] = counts.EntropyBits() + 32.0 * nb;
   }
   return m;
 }

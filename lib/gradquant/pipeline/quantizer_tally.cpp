@@ -1,4 +1,4 @@
-#include "gradquant/stats/quantizer_tally.hpp"
+#include "gradquant/pipeline/quantizer_tally.hpp"
 
 #include "gradquant/quantizers/quantizer.hpp"
 

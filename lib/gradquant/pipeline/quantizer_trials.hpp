@@ -6,10 +6,8 @@
  *
  * Trial r uses the shared seed TrialSeed(seed, r) = seed + r (mod 2^64) and its own chain of
  * LayerState, so trial r is exactly what `gradquant compress --seed <seed + r>` computes, and
- * trial 0 reproduces compress with the same seed bit for bit. Each trial drives the quantizer
- * as compress does: EncodeGroup, DecodeGroup, Diagnose with the true slabs, ExpectedError per
- * worker, then Observe (the state a record is encoded with is the one its theory and
- * diagnostics see).
+ * trial 0 reproduces compress with the same seed bit for bit: each trial is one round
+ * (round.hpp), as in compress.
  */
 #include <armadillo>
 #include <cstdint>
@@ -17,7 +15,9 @@
 #include <vector>
 
 #include "gradquant/quantizers/quantizer.hpp"
-#include "gradquant/stats/quantizer_tally.hpp"
+#include "gradquant/pipeline/quantizer_tally.hpp"
+#include "gradquant/pipeline/round.hpp"
+#include "gradquant/quantizers/stat_names.hpp"
 
 namespace gradquant {
 
@@ -33,12 +33,12 @@ std::vector<std::unique_ptr<LayerState>> NewTrialStates(const Quantizer& quantiz
 
 /**
  * Runs states.size() trials on one slab group and returns its tally (one record).
- * @param slabs the W workers' true slabs, each ctx.layer->n long.
+ * @param truth the W workers' true slabs, each ctx.layer->n long.
  * @param ctx layer, step, workers and the user's seed (ctx.state and ctx.worker are ignored).
  * @param states one state per trial from NewTrialStates, updated by Observe.
  * @throws FormatError if a message fails to decode; Error if a decoder returns the wrong size.
  */
-QuantizerTally RunTrials(const Quantizer& quantizer, const std::vector<arma::fvec>& slabs,
+QuantizerTally RunTrials(const Quantizer& quantizer, const ItemTruth& truth,
                          const SlabContext& ctx, std::vector<std::unique_ptr<LayerState>>& states);
 
 }  // namespace gradquant

@@ -1,0 +1,110 @@
+#include "gradquant/pipeline/quantizer_trials.hpp"
+
+#include <cmath>
+
+#include "gradquant/core/parallel.hpp"
+#include "gradquant/stats/error_metrics.hpp"
+
+namespace gradquant {
+namespace {
+
+// Theory of one round's workers: Σ_w of the value and the bound, with their kinds, summed in
+// worker order.
+void AddTheory(const std::vector<Theory>& theories, double weight, QuantizerTally& t) {
+  for (const Theory& theory : theories) {
+    t.theoryKind = CombineTheoryKinds(t.theoryKind, theory.Kind());
+    t.hasBound = t.hasBound && !std::isnan(theory.bound);
+    if (!std::isnan(theory.Value())) t.theorySq += weight * theory.Value();
+    if (!std::isnan(theory.bound)) t.boundSq += weight * theory.bound;
+  }
+}
+
+}  // namespace
+
+std::uint64_t TrialSeed(std::uint64_t seed, std::size_t trial) {
+  return seed + static_cast<std::uint64_t>(trial);
+}
+
+std::vector<std::unique_ptr<LayerState>> NewTrialStates(const Quantizer& quantizer,
+                                                        const LayerInfo& layer,
+                                                        std::size_t trials) {
+  std::vector<std::unique_ptr<LayerState>> states(trials);
+  for (auto& s : states) s = quantizer.NewLayerState(layer);
+  return states;
+}
+
+QuantizerTally RunTrials(const Quantizer& q, const ItemTruth& truth, const SlabContext& base,
+                         std::vector<std::unique_ptr<LayerState>>& states) {
+  const std::vector<arma::fvec>& slabs = truth.slabs;
+  const std::size_t trials = states.size(), workers = slabs.size(), n = base.layer->n;
+  const double weight = static_cast<double>(n);
+  const bool signOutput = q.SignOutput();
+  bool stateful = false;
+  for (const auto& s : states) stateful = stateful || s != nullptr;
+
+  QuantizerTally t;
+  t.n = n;
+  t.records = 1;
+  t.workers = workers;
+  t.trials = trials;
+  t.trialErrorSq.assign(trials, 0.0);
+  t.normSq = truth.NormSq();
+  t.aggNormSq = truth.meanNormSq;
+  std::vector<arma::vec> fittedSum(workers, arma::vec(n, arma::fill::zeros));
+  std::vector<double> perWorker(workers);  // per-worker terms, summed in worker order
+  auto sumPerWorker = [&] {
+    double sum = 0.0;
+    for (double v : perWorker) sum += v;
+    return sum;
+  };
+
+  for (std::size_t r = 0; r < trials; ++r) {
+    SlabContext ctx = base;
+    ctx.seed = TrialSeed(base.seed, r);
+    ctx.state = states[r].get();
+    RoundParts parts;
+    // Stateless theory is the same every trial; stateful theory is averaged over the trials.
+    parts.theory = stateful || r == 0;
+    const Round round = RunRound(q, truth, ctx, parts);
+    t.encodeSeconds += round.encodeSeconds;
+    t.decodeSeconds += round.decodeSeconds;
+    t.inputBytes += 4.0 * weight * static_cast<double>(workers);
+
+    std::vector<double> cosines(workers);
+    ParallelFor(workers, [&](std::size_t w) {
+      fittedSum[w] += Fitted(round.decoded.workers[w], slabs[w], signOutput);
+      cosines[w] = Cosine(round.decoded.workers[w], slabs[w]);
+    });
+    t.trialErrorSq[r] = round.ErrorSq();
+    double trialBits = 0.0;
+    for (std::size_t w = 0; w < workers; ++w) {
+      trialBits += static_cast<double>(round.messages.at(w).bits);
+      const double cosine = cosines[w];
+      if (!std::isnan(cosine)) {
+        t.cosineSum += weight * cosine;
+        t.cosineWeight += weight;
+      }
+    }
+    t.bits += trialBits;
+    const auto entropy = round.stats.find(stat::kBitsEntropy);
+    t.idealBits +=
+        entropy != round.stats.end() ? entropy->second * static_cast<double>(workers) : trialBits;
+    t.aggErrorSq += round.aggErrorSq;
+    t.downlinkBits += static_cast<double>(round.decoded.downlinkBits);
+    for (const auto& [key, value] : round.stats) {
+      if (key == stat::kBitsEntropy || std::isnan(value)) continue;
+      t.stats[key].first += weight * value;
+      t.stats[key].second += weight;
+    }
+    if (parts.theory) AddTheory(round.theory, stateful ? 1.0 / static_cast<double>(trials) : 1.0, t);
+  }
+  ParallelFor(workers, [&](std::size_t w) {
+    const arma::vec diff =
+        fittedSum[w] / static_cast<double>(trials) - arma::conv_to<arma::vec>::from(slabs[w]);
+    perWorker[w] = arma::dot(diff, diff);
+  });
+  t.biasSq = sumPerWorker();
+  return t;
+}
+
+}  // namespace gradquant

@@ -1,0 +1,121 @@
+#include "gradquant/pipeline/round.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <utility>
+
+#include "gradquant/core/error.hpp"
+#include "gradquant/core/parallel.hpp"
+#include "gradquant/stats/error_metrics.hpp"
+#include "gradquant/stats/slab_mean.hpp"
+
+namespace gradquant {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// Seconds of CPU the calling thread has used: on a shared machine it counts only this work.
+double ThreadSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+void CheckSizes(const Quantizer& q, const GroupResult& decoded, std::size_t workers,
+                std::size_t n) {
+  bool ok = decoded.workers.size() == workers && decoded.aggregate.n_elem == n;
+  for (const auto& w : decoded.workers) ok = ok && w.n_elem == n;
+  if (!ok) throw Error(q.Spec() + ": DecodeGroup returned the wrong number or size of slabs");
+}
+
+}  // namespace
+
+SlabContext ItemContext(const LayerInfo& layer, std::uint64_t seed, std::uint64_t step,
+                        std::size_t workers, LayerState* state) {
+  SlabContext ctx;
+  ctx.layer = &layer;
+  ctx.seed = seed;
+  ctx.step = step;
+  ctx.workers = static_cast<std::uint32_t>(workers);
+  ctx.state = state;
+  return ctx;
+}
+
+ItemTruth::ItemTruth(std::vector<arma::fvec> g) : slabs(std::move(g)), normSq(slabs.size()) {
+  ParallelFor(slabs.size(), [&](std::size_t w) { normSq[w] = SquaredNorm(slabs[w]); });
+  mean = MeanOf(slabs);
+  meanNormSq = SquaredNorm(mean);
+}
+
+double ItemTruth::NormSq() const {
+  double sum = 0.0;
+  for (double v : normSq) sum += v;
+  return sum;
+}
+
+std::uint64_t Round::Bits() const {
+  std::uint64_t bits = 0;
+  for (const Message& m : messages) bits += m.bits;
+  return bits;
+}
+
+double Round::ErrorSq() const {
+  double sum = 0.0;
+  for (double v : errorSq) sum += v;
+  return sum;
+}
+
+Round RunRound(const Quantizer& q, const ItemTruth& truth, const SlabContext& ctx,
+               const RoundParts& parts) {
+  const std::size_t workers = truth.slabs.size();
+  Round out;
+  const auto t0 = Clock::now();
+  const double c0 = ThreadSeconds();
+  out.messages = q.EncodeGroup(truth.slabs, ctx, parts.stats ? &out.stats : nullptr);
+  const auto t1 = Clock::now();
+  const double c1 = ThreadSeconds();
+  out.decoded = q.DecodeGroup(out.messages, ctx);
+  const auto t2 = Clock::now();
+  const double c2 = ThreadSeconds();
+  out.encodeSeconds = Seconds(t0, t1);
+  out.decodeSeconds = Seconds(t1, t2);
+  out.encodeCpuSeconds = c1 - c0;
+  out.decodeCpuSeconds = c2 - c1;
+  CheckSizes(q, out.decoded, workers, ctx.layer->n);
+  if (parts.stats) {
+    q.Diagnose(truth.slabs, out.decoded, ctx, &out.stats);
+    for (const auto& [key, value] : out.decoded.stats) out.stats[key] += value;
+  }
+  if (parts.theory) out.theory.resize(workers);
+  if (parts.errors) out.errorSq.resize(workers);
+  if (parts.theory || parts.errors) {
+    const bool signOutput = q.SignOutput();
+    ParallelFor(workers, [&](std::size_t w) {
+      if (parts.theory) {
+        out.theory[w] = q.ExpectedError(truth.slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
+      }
+      if (parts.errors) {
+        out.errorSq[w] = FitErrorSq(out.decoded.workers[w], truth.slabs[w], signOutput);
+      }
+    });
+    if (parts.errors) out.aggErrorSq = FitErrorSq(out.decoded.aggregate, truth.mean, signOutput);
+  }
+  // The state moves on only after everything about this record used the state it was
+  // encoded with.
+  if (parts.observe && ctx.state) q.Observe(*ctx.state, out.decoded, ctx);
+  return out;
+}
+
+GroupResult DecodeRound(const Quantizer& q, const std::vector<Message>& messages,
+                        const SlabContext& ctx) {
+  GroupResult decoded = q.DecodeGroup(messages, ctx);
+  CheckSizes(q, decoded, messages.size(), ctx.layer->n);
+  if (ctx.state) q.Observe(*ctx.state, decoded, ctx);
+  return decoded;
+}
+
+}  // namespace gradquant
