@@ -52,7 +52,7 @@ TEST_CASE("Option value errors name the option and what it expects", "[cli][usag
   }
 }
 
-TEST_CASE("-q with a comma-separated list of quantizers says to repeat -q", "[cli][usage]") {
+TEST_CASE("A comma-separated list of quantizers in one -q says to repeat -q", "[cli][usage]") {
   const auto run = test::RunGradquant("analyze " + kSample + " -q dqsg,qsgd");
   CHECK(run.exitCode == 1);
   CHECK_THAT(run.err, Catch::StartsWith("gradquant: error: -q dqsg,qsgd: one quantizer per -q") &&
