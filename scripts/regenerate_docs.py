@@ -23,7 +23,9 @@ gradquant in a pipe fails the run. Nothing is written unless every command of a 
 
   /usr/bin/python3 scripts/regenerate_docs.py            # rewrite the files (make docs)
   /usr/bin/python3 scripts/regenerate_docs.py --check    # exit 1 if a text block is stale
+                                                         # (runs no gen-image command)
   /usr/bin/python3 scripts/regenerate_docs.py FILE.md... # only these files
+  ... --binary PATH                                      # another build's gradquant
 
 Build the binary first (`make docs` does: cmake --build build --target gradquant).
 """
@@ -46,7 +48,11 @@ class GenError(Exception):
     pass
 
 
+BINARY = "build/apps/gradquant"  # as the markers name it; --binary replaces it
+
+
 def run(command, where):
+    command = command.replace("build/apps/gradquant", BINARY)
     result = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=ROOT,
                             capture_output=True, text=True)
     if result.returncode != 0:
@@ -55,8 +61,9 @@ def run(command, where):
     return result.stdout
 
 
-def regenerate(text, path):
-    """The file's text with every gen block refreshed, and the number of markers run."""
+def regenerate(text, path, images=True):
+    """The file's text with every gen block refreshed, and the number of markers run; with
+    images=False the gen-image commands are not run (a check must not rewrite pictures)."""
     lines = text.split("\n")
     out, i, count = [], 0, 0
     while i < len(lines):
@@ -64,7 +71,7 @@ def regenerate(text, path):
         where = f"{os.path.relpath(path, ROOT)}:{i + 1}"
         image = GEN_IMAGE.match(line)
         gen = GEN.match(line)
-        if image:
+        if image and images:
             run(image.group(1), where)
             for target in OUTPUT.findall(image.group(1)):
                 full = os.path.join(ROOT, target)
@@ -74,7 +81,7 @@ def regenerate(text, path):
             i += 1
             count += 1
             continue
-        if not gen:
+        if image or not gen:
             out.append(line)
             i += 1
             continue
@@ -97,8 +104,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", help="markdown files (default: README.md docs/*.md)")
     ap.add_argument("--check", action="store_true",
-                    help="write nothing; exit 1 if a generated text block is out of date")
+                    help="write nothing and draw nothing; exit 1 if a generated text block "
+                         "is out of date")
+    ap.add_argument("--binary", help="run this gradquant instead of build/apps/gradquant")
     args = ap.parse_args()
+    if args.binary:
+        global BINARY
+        BINARY = os.path.abspath(args.binary)
     files = args.files or [os.path.join(ROOT, "README.md")] + sorted(
         glob.glob(os.path.join(ROOT, "docs", "*.md")))
     stale = []
@@ -106,7 +118,7 @@ def main():
         for path in files:
             with open(path, encoding="utf-8") as f:
                 old = f.read()
-            new, count = regenerate(old, path)
+            new, count = regenerate(old, path, images=not args.check)
             name = os.path.relpath(path, ROOT)
             if new == old:
                 print(f"{name}: {count} marker(s), up to date", file=sys.stderr)
