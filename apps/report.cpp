@@ -62,11 +62,21 @@ std::string MetaField(const std::string& s, bool key) {
   std::string out = "\"";
   for (char ch : s) {
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
           char buf[8];
@@ -128,7 +138,8 @@ void Report::Print(std::ostream& out, Format format) const {
   std::ostringstream s;
   if (format == Format::kCsv) {
     s << '#';
-    for (const auto& [k, v] : meta_) s << ' ' << MetaField(k, true) << '=' << MetaField(Text(v, true), false);
+    for (const auto& [k, v] : meta_)
+      s << ' ' << MetaField(k, true) << '=' << MetaField(Text(v, true), false);
     s << '\n';
     for (std::size_t c = 0; c < columns_.size(); ++c) s << (c ? "," : "") << columns_[c];
     s << '\n';

@@ -88,7 +88,8 @@ TEST_CASE("Top-K with K = D is lossless", "[topk]") {
   }
 }
 
-TEST_CASE("Top-K and Random-K both reject kappa = 0 and keep at least one coordinate", "[topk][randk][spec]") {
+TEST_CASE("Top-K and Random-K both reject kappa = 0 and keep at least one coordinate",
+          "[topk][randk][spec]") {
   for (const char* spec : {"topk:kappa=0", "randk:kappa=0", "topk:kappa=-0.1", "randk:kappa=1.5"}) {
     INFO(spec);
     CHECK_THROWS_AS(BuiltinRegistry().Make(spec), SpecError);

@@ -22,9 +22,7 @@ RandKQuantizer::RandKQuantizer(Params& params)
   spec_ = params.Canonical();
 }
 
-std::uint64_t RandKQuantizer::Count(std::uint64_t n) const {
-  return sparsity_.Count(n);
-}
+std::uint64_t RandKQuantizer::Count(std::uint64_t n) const { return sparsity_.Count(n); }
 
 std::vector<std::size_t> RandKQuantizer::Indices(const SlabContext& ctx) const {
   const std::uint64_t n = ctx.layer->n;
