@@ -20,7 +20,7 @@ SAN_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1:strict_string_checks=1 \
 VALGRIND = valgrind -q --trace-children=yes --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
            --errors-for-leak-kinds=definite
 
-.PHONY: all deps build test test-fast demo clean format sanitize fuzz valgrind
+.PHONY: all deps build test test-fast demo docs clean format sanitize fuzz valgrind
 
 all: build
 
@@ -45,11 +45,21 @@ test: build
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L fast
 
-demo: build
+# Builds only the binary it runs (not the test suite), so a fresh clone shows results in minutes.
+demo: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS) --target gradquant
 	$(GQ) info $(SAMPLE)
 	$(GQ) compress $(SAMPLE) -q dqsg:s=3 -o $(BUILD)/demo_dqsg.h5 --format table
 	$(GQ) compress $(SAMPLE) -q qsgd:s=4 -o $(BUILD)/demo_qsgd.h5 --format table
 	$(GQ) analyze $(SAMPLE) -q dqsg:s=3 -q qsgd:s=4 -q qsgd:s=7,bucket=512 --by all --format table
+
+# Reruns every command marked <!-- gen: ... --> or <!-- gen-image: ... --> in README.md and
+# docs/*.md and writes their tables and pictures anew (scripts/regenerate_docs.py).
+docs: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS) --target gradquant
+	/usr/bin/python3 scripts/regenerate_docs.py
 
 # One clang-14 tree (build-asan/) instrumented with AddressSanitizer and UBSan serves both
 # targets below: `make sanitize` runs the whole ctest suite in it (the test code at -O0, the

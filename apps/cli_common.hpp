@@ -5,12 +5,14 @@
  * line, and parsing helpers. Subcommands live in cmd_<name>.cpp as Run<Name>(argc, argv).
  */
 #include <cxxopts.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gradquant/io/dump.hpp"
 #include "gradquant/pipeline/compress_job.hpp"
 #include "gradquant/pipeline/selection.hpp"
+#include "gradquant/quantizers/quantizer.hpp"
 #include "report.hpp"
 
 namespace gradquant::cli {
@@ -57,8 +59,23 @@ bool Parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResul
  */
 std::vector<std::string> Repeated(const cxxopts::ParseResult& args, const std::string& key);
 
+/**
+ * The value of the string option @p key, or @p fallback when it was not given. For options
+ * whose default is "none" or "all": a default_value("") would make cxxopts print
+ * `(default: "")` in the help.
+ */
+std::string TextOr(const cxxopts::ParseResult& args, const std::string& key,
+                   const std::string& fallback);
+
 /** The positional input files, or SpecError if none were given. */
 std::vector<std::string> Inputs(const cxxopts::ParseResult& args, const std::string& what);
+
+/**
+ * The quantizer of one `-q SPEC`. A comma before the first ':' ("dqsg,qsgd") is taken as an
+ * attempt to list several quantizers in one -q and refused with the hint to repeat -q.
+ * @throws SpecError
+ */
+std::unique_ptr<Quantizer> MakeQuantizer(const std::string& spec);
 
 /** Applies --layers and --records to @p dump. */
 Selection SelectFrom(const Dump& dump, const cxxopts::ParseResult& args);
@@ -66,7 +83,7 @@ Selection SelectFrom(const Dump& dump, const cxxopts::ParseResult& args);
 /** The --format value. */
 Format FormatOf(const cxxopts::ParseResult& args);
 
-/** A progress line on stderr when it is a terminal; a no-op otherwise. */
+/** A progress line on stderr when it is a terminal, erased when done; a no-op otherwise. */
 Progress ProgressLine(const std::string& label);
 
 /** Comma-joined list. */

@@ -158,19 +158,19 @@ void AddOptions(cxxopts::Options& options) {
                         cxxopts::value<std::vector<std::string>>())(
       "q,quantizer",
       "quantizer spec name[:key=value,...]; repeat for several (see 'gradquant "
-      "list') [default: none]",
+      "list') (default: none)",
       cxxopts::value<std::string>())(
-      "trials", "independent runs R per quantizer; trial r uses seed + r [default: 20]",
+      "trials", "independent runs R per quantizer; trial r uses seed + r",
       cxxopts::value<std::size_t>()->default_value("20"))(
-      "seed", "shared random seed of trial 0 (= compress --seed) [default: 0]",
+      "seed", "shared random seed of trial 0 (= compress --seed)",
       cxxopts::value<std::uint64_t>()->default_value("0"))(
       "by",
       "rows per record (layer x record), layer (records pooled) or all (one row for the "
-      "whole model) [default: layer]",
+      "whole model)",
       cxxopts::value<std::string>()->default_value("layer"))(
       "report",
       "tables to print: quantizers, stats (gradient statistics) or both; both "
-      "without -q prints stats only [default: both]",
+      "without -q prints stats only",
       cxxopts::value<std::string>()->default_value("both"))(
       "stats", "only the gradient statistics (same as --report stats)");
   AddDumpOptions(options);
@@ -210,7 +210,7 @@ int RunAnalyze(int argc, char** argv) {
   std::vector<std::string> specs;
   if (tables.quantizers) {
     for (const auto& spec : specArgs) {
-      owned.push_back(BuiltinRegistry().Make(spec));
+      owned.push_back(MakeQuantizer(spec));
       quantizers.push_back(owned.back().get());
       specs.push_back(owned.back()->Spec());
     }
@@ -231,13 +231,13 @@ int RunAnalyze(int argc, char** argv) {
     AddStandardMeta(report, "analyze");
     if (tables.quantizers) {
       report.Meta("quantizers", Join(specs, ";"));
-      report.Meta("seed", std::to_string(opts.seed));
-      report.Meta("trials", std::to_string(trials));
+      report.Meta("seed", std::uint64_t{opts.seed});
+      report.Meta("trials", std::uint64_t{trials});
       report.Meta("trial_seed", "seed+r");
     }
     report.Meta("by", args["by"].as<std::string>());
     report.Meta("inputs", Join(inputs));
-    report.Meta("workers", std::to_string(dump.Workers()));
+    report.Meta("workers", std::uint64_t{dump.Workers()});
     report.Meta("nonfinite", NonfiniteName(dump.Nonfinite()));
   };
   std::vector<std::pair<std::string, Report>> reports;

@@ -64,19 +64,18 @@ int RunBench(int argc, char** argv) {
   options.positional_help("[DUMP...]");
   options.add_options()("inputs", "dump files (default: synthetic data)",
                         cxxopts::value<std::vector<std::string>>())(
-      "q,quantizer", "quantizer spec, repeatable [default: every quantizer with its defaults]",
+      "q,quantizer", "quantizer spec, repeatable (default: every quantizer with its defaults)",
       cxxopts::value<std::vector<std::string>>())(
-      "size", "synthetic slab size in elements [default: 16777216]",
+      "size", "synthetic slab size in elements",
       cxxopts::value<std::size_t>()->default_value("16777216"))(
       "shape", "synthetic layer shape instead of a vector of --size, e.g. 4096x4096 or "
                "512x512x8x8 (matrix methods such as powersgd and gradiveq need 2-D or 4-D)",
-      cxxopts::value<std::string>()->default_value(""))(
-      "workers", "synthetic workers [default: 1]", cxxopts::value<std::uint32_t>()->default_value("1"))(
-      "threads", "OpenMP threads [default: 1]", cxxopts::value<int>()->default_value("1"))(
-      "repeat", "timed runs per measurement, after one warm-up [default: 5]",
+      cxxopts::value<std::string>())(
+      "workers", "synthetic workers", cxxopts::value<std::uint32_t>()->default_value("1"))(
+      "threads", "OpenMP threads", cxxopts::value<int>()->default_value("1"))(
+      "repeat", "timed runs per measurement, after one warm-up",
       cxxopts::value<int>()->default_value("5"))(
-      "membw-mib", "buffer for the memory bandwidth reference, MiB (far above the caches) "
-                   "[default: 512]",
+      "membw-mib", "buffer for the memory bandwidth reference, MiB (far above the caches)",
       cxxopts::value<std::size_t>()->default_value("512"))(
       "cpu-time", "time with this thread's CPU clock, not the wall clock (--threads 1 only): "
                   "for a machine shared with other jobs; the bandwidth reference stays wall time");
@@ -95,7 +94,7 @@ int RunBench(int argc, char** argv) {
   const auto specs = args.count("quantizer") ? Repeated(args, "quantizer")
                                              : DefaultSpecs();
   std::vector<std::unique_ptr<Quantizer>> quantizers;
-  for (const auto& s : specs) quantizers.push_back(BuiltinRegistry().Make(s));
+  for (const auto& s : specs) quantizers.push_back(MakeQuantizer(s));
 
   // The groups to time: every selected layer of the dump at the selected records, or one
   // synthetic layer.
@@ -117,7 +116,7 @@ int RunBench(int argc, char** argv) {
   } else {
     LayerInfo layer;
     layer.name = "synthetic";
-    layer.shape = ParseShape(args["shape"].as<std::string>(), args["size"].as<std::size_t>());
+    layer.shape = ParseShape(TextOr(args, "shape", ""), args["size"].as<std::size_t>());
     layer.n = 1;
     for (std::uint64_t d : layer.shape) layer.n *= d;
     const std::size_t n = layer.n;
@@ -126,7 +125,7 @@ int RunBench(int argc, char** argv) {
       slabs.push_back(SyntheticSlab(n, w));
     }
     groups.emplace_back(layer, std::move(slabs));
-    const std::string shapeText = args["shape"].as<std::string>();
+    const std::string shapeText = TextOr(args, "shape", "");
     source = "synthetic Laplace(0,1), n=" + std::to_string(n) +
              (shapeText.empty() ? std::string() : ", shape " + shapeText);
   }
@@ -138,8 +137,8 @@ int RunBench(int argc, char** argv) {
                  "membw_gbps", "encode_frac", "decode_frac"});
   AddStandardMeta(report, "bench");
   report.Meta("inputs", source);
-  report.Meta("threads", std::to_string(threads));
-  report.Meta("repeat", std::to_string(repeat));
+  report.Meta("threads", std::int64_t{threads});
+  report.Meta("repeat", std::int64_t{repeat});
   report.Meta("clock", cpuTime ? "thread cpu time" : "wall");
   const Progress progress = ProgressLine("bench");
   std::size_t done = 0;

@@ -38,7 +38,7 @@ void PrintReport(const std::vector<LayerTotals>& totals, const Quantizer& q, con
   Report report(columns);
   AddStandardMeta(report, "compress");
   report.Meta("quantizer", q.Spec());
-  report.Meta("seed", std::to_string(opts.seed));
+  report.Meta("seed", std::uint64_t{opts.seed});
   report.Meta("inputs", Join(inputs));
   report.Meta("nonfinite", NonfiniteName(dump.Nonfinite()));
   report.Meta("output", opts.outPath);
@@ -82,7 +82,7 @@ int RunCompress(int argc, char** argv) {
       "q,quantizer", "quantizer spec name[:key=value,...] (see 'gradquant list')",
       cxxopts::value<std::string>())("o,output", "output file (.h5), written only when complete",
                                      cxxopts::value<std::string>())(
-      "seed", "shared random seed [default: 0]", cxxopts::value<std::uint64_t>()->default_value("0"));
+      "seed", "shared random seed", cxxopts::value<std::uint64_t>()->default_value("0"));
   AddDumpOptions(options);
   AddNonfiniteOption(options);
   options.parse_positional({"inputs"});
@@ -93,7 +93,7 @@ int RunCompress(int argc, char** argv) {
   const auto inputs = Inputs(args, "dump file");
   const Format format = FormatOf(args);
   const NonfinitePolicy nonfinite = NonfiniteOf(args);
-  const auto quantizer = BuiltinRegistry().Make(args["quantizer"].as<std::string>());
+  const auto quantizer = MakeQuantizer(args["quantizer"].as<std::string>());
   CheckOutputIsNotInput(args["output"].as<std::string>(), inputs);
   const Dump dump = Dump::Open(inputs, nonfinite);
   const Selection sel = SelectFrom(dump, args);

@@ -22,8 +22,9 @@ int RunInfo(int argc, char** argv) {
   Report report({"layer", "index", "shape", "n"});
   AddStandardMeta(report, "info");
   report.Meta("inputs", Join(inputs));
-  report.Meta("records", std::to_string(dump.Records()));
-  report.Meta("workers", std::to_string(dump.Workers()));
+  report.Meta("records", std::uint64_t{sel.records.size()});
+  report.Meta("records_in_dump", std::uint64_t{dump.Records()});
+  report.Meta("workers", std::uint64_t{dump.Workers()});
   std::vector<std::string> steps;
   for (std::size_t r : sel.records) steps.push_back(std::to_string(dump.Steps()[r]));
   report.Meta("steps", Join(steps));

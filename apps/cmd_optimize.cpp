@@ -46,14 +46,19 @@ std::uint32_t ParseBits(const std::string& text) {
   return static_cast<std::uint32_t>(b);
 }
 
-// --bits-range A:B wins over --bits LIST.
+// --bits LIST, or --bits-range A:B with both ends included (a range of values, unlike the
+// half-open index ranges of --records); giving both is a usage error.
 std::vector<std::uint32_t> BitsList(const cxxopts::ParseResult& args) {
   std::vector<std::uint32_t> bits;
   if (args.count("bits-range")) {
-    const auto ends = Split(args["bits-range"].as<std::string>(), ':');
-    if (ends.size() != 2) throw SpecError("--bits-range: expected A:B, e.g. 1:8");
+    if (args.count("bits")) throw SpecError("--bits and --bits-range: give one of them, not both");
+    const std::string range = args["bits-range"].as<std::string>();
+    const auto ends = Split(range, ':');
+    if (ends.size() != 2 || range.back() == ':') {
+      throw SpecError("--bits-range " + range + ": expected A:B, both ends included (1:8)");
+    }
     const std::uint32_t lo = ParseBits(ends[0]), hi = ParseBits(ends[1]);
-    if (lo > hi) throw SpecError("--bits-range: A must not exceed B");
+    if (lo > hi) throw SpecError("--bits-range " + range + ": A must not exceed B");
     for (std::uint32_t b = lo; b <= hi; ++b) bits.push_back(b);
   } else {
     for (const auto& item : Split(args["bits"].as<std::string>(), ','))
@@ -85,26 +90,26 @@ cxxopts::Options OptimizeOptions() {
   options.positional_help("DUMP...");
   options.add_options()("inputs", "dump files", cxxopts::value<std::vector<std::string>>())(
       "part",
-      "thresholds, frontier or both (two tables; JSON: one object with both) "
-      "[default: both]",
+      "thresholds, frontier or both (two tables; JSON: one object with both)",
       cxxopts::value<std::string>()->default_value("both"))(
-      "bits", "TNQ bits per coordinate, a list: 3 or 2,3,4 [default: 3]",
+      "bits", "TNQ bits per coordinate, a list: 3 or 2,3,4",
       cxxopts::value<std::string>()->default_value("3"))(
-      "bits-range", "TNQ bits A:B, e.g. 1:8 (instead of --bits)", cxxopts::value<std::string>())(
-      "budget", "frontier budgets in bits per coordinate, a list: 2 or 1,2,4 [default: 2]",
+      "bits-range",
+      "TNQ bits A:B, both ends included (inclusive: 2:4 = 2,3,4), instead of --bits", cxxopts::value<std::string>())(
+      "budget", "frontier budgets in bits per coordinate, a list: 2 or 1,2,4",
       cxxopts::value<std::string>()->default_value("2"))(
-      "families", "frontier families, a list [default: all]",
-      cxxopts::value<std::string>()->default_value(""))(
-      "overload-tol", "NDQSG: largest predicted overload rate accepted [default: 0.001]",
+      "families", "frontier families, a list (default: all)",
+      cxxopts::value<std::string>())(
+      "overload-tol", "NDQSG: largest predicted overload rate accepted",
       cxxopts::value<double>()->default_value("0.001"))(
-      "trials", "TNQ Monte Carlo seeds per measurement [default: 4]",
+      "trials", "TNQ Monte Carlo seeds per measurement",
       cxxopts::value<std::uint32_t>()->default_value("4"))(
-      "seed", "shared random seed; TNQ trial r uses seed + r [default: 0]",
+      "seed", "shared random seed; TNQ trial r uses seed + r",
       cxxopts::value<std::uint64_t>()->default_value("0"))(
       "curve",
       "print only the measured error against alpha for this layer (exact name), the "
       "first selected record and one --bits value",
-      cxxopts::value<std::string>())("curve-points", "alpha values on the curve [default: 49]",
+      cxxopts::value<std::string>())("curve-points", "alpha values on the curve",
                                      cxxopts::value<std::size_t>()->default_value("49"));
   AddDumpOptions(options);
   AddNonfiniteOption(options);
@@ -124,8 +129,8 @@ void AddMeta(Report& report, const std::string& part, const TnqTrials& base,
              const std::vector<std::string>& inputs) {
   AddStandardMeta(report, "optimize");
   report.Meta("part", part);
-  report.Meta("seed", std::to_string(base.seed));
-  if (part != "frontier") report.Meta("trials", std::to_string(base.trials));
+  report.Meta("seed", std::uint64_t{base.seed});
+  if (part != "frontier") report.Meta("trials", std::uint64_t{base.trials});
   report.Meta("inputs", Join(inputs));
 }
 
@@ -146,7 +151,7 @@ int RunOptimize(int argc, char** argv) {
   for (const auto& item : Split(args["budget"].as<std::string>(), ',')) {
     budgets.push_back(ParseNumber(item, "--budget"));
   }
-  std::vector<std::string> families = Split(args["families"].as<std::string>(), ',');
+  std::vector<std::string> families = Split(TextOr(args, "families", ""), ',');
   if (families.empty()) families = FrontierFamilies();
   TnqTrials base;
   base.seed = args["seed"].as<std::uint64_t>();
@@ -178,9 +183,9 @@ int RunOptimize(int argc, char** argv) {
   std::vector<std::string> bitsText;
   for (auto b : bits) bitsText.push_back(std::to_string(b));
   thresholds.Meta("bits", Join(bitsText));
-  thresholds.Meta("search_grid", std::to_string(topts.gridPoints));
+  thresholds.Meta("search_grid", std::uint64_t{topts.gridPoints});
   thresholds.Meta("search_span", FormatReal(topts.spanLo) + ":" + FormatReal(topts.spanHi));
-  thresholds.Meta("search_log_resolution", FormatReal(topts.logResolution));
+  thresholds.Meta("search_log_resolution", double{topts.logResolution});
 
   FrontierOptions fopts;
   fopts.seed = base.seed;
@@ -192,7 +197,7 @@ int RunOptimize(int argc, char** argv) {
                         : FrontierReport(SpillSlabs(set), budgets, families, fopts);
   AddMeta(frontier, "frontier", base, inputs);
   frontier.Meta("budget_unit", "uplink_bits_per_coord");
-  frontier.Meta("overload_tol", FormatReal(fopts.overloadTolerance));
+  frontier.Meta("overload_tol", double{fopts.overloadTolerance});
 
   WarnNonfinite(dump);
   if (part == "thresholds") thresholds.Print(std::cout, format);

@@ -50,6 +50,46 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
+// A CSV meta key or value: bare when it has no space, quote, backslash or control character (nor
+// '=' in a key),
+// else quoted with backslash escapes (report.hpp), so the `#` line is always one line.
+std::string MetaField(const std::string& s, bool key) {
+  const bool bare = !s.empty() && std::none_of(s.begin(), s.end(), [key](char ch) {
+    return ch == ' ' || ch == '"' || ch == '\\' || (key && ch == '=') ||
+           static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+  });
+  if (bare) return s;
+  std::string out = "\"";
+  for (char ch : s) {
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(ch));
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
   for (char ch : s) {
@@ -98,7 +138,8 @@ void Report::Print(std::ostream& out, Format format) const {
   std::ostringstream s;
   if (format == Format::kCsv) {
     s << '#';
-    for (const auto& [k, v] : meta_) s << ' ' << k << '=' << v;
+    for (const auto& [k, v] : meta_)
+      s << ' ' << MetaField(k, true) << '=' << MetaField(Text(v, true), false);
     s << '\n';
     for (std::size_t c = 0; c < columns_.size(); ++c) s << (c ? "," : "") << columns_[c];
     s << '\n';
@@ -109,7 +150,7 @@ void Report::Print(std::ostream& out, Format format) const {
   } else if (format == Format::kJson) {
     s << "{\"meta\": {";
     for (std::size_t i = 0; i < meta_.size(); ++i) {
-      s << (i ? ", " : "") << JsonString(meta_[i].first) << ": " << JsonString(meta_[i].second);
+      s << (i ? ", " : "") << JsonString(meta_[i].first) << ": " << JsonValue(meta_[i].second);
     }
     s << "},\n \"rows\": [";
     for (std::size_t r = 0; r < rows_.size(); ++r) {
@@ -121,7 +162,7 @@ void Report::Print(std::ostream& out, Format format) const {
     }
     s << "\n]}\n";
   } else {
-    for (const auto& [k, v] : meta_) s << k << ": " << v << '\n';
+    for (const auto& [k, v] : meta_) s << k << ": " << Text(v, true) << '\n';
     std::vector<std::size_t> width(columns_.size());
     for (std::size_t c = 0; c < columns_.size(); ++c) width[c] = columns_[c].size();
     for (const auto& row : rows_) {

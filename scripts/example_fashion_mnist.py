@@ -92,11 +92,21 @@ def main():
     ap.add_argument("--momentum", type=float, default=0.9)
     ap.add_argument("--hidden", type=int, default=100, help="fc1 width")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--deterministic", action="store_true",
+                    help="one thread, torch's deterministic kernels and no oneDNN, so the "
+                         "same command repeats its floats (slower; data/README.md)")
     args = ap.parse_args()
 
-    # Same seed, same thread count -> same file on the same torch build.
+    # The seed fixes the data order and the initial weights, not the float results: with
+    # several threads torch splits reductions (convolution and matmul backward) differently
+    # from run to run, and float addition is not associative (data/README.md).
     torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    if args.deterministic:
+        torch.set_num_threads(1)
+        torch.use_deterministic_algorithms(True)
+        torch.backends.mkldnn.enabled = False
+    else:
+        torch.set_num_threads(2)
     gen = torch.Generator().manual_seed(args.seed)
 
     t0 = time.time()

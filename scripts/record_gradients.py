@@ -44,6 +44,7 @@ typing, so tools without torch can import it.
 
 import operator
 import os
+import sys
 import warnings
 from collections.abc import Mapping
 
@@ -228,6 +229,7 @@ class GradientRecorder:
         if self._datasets is None:
             self._create_datasets(losses is not None)
 
+        self._warn_nonfinite(step, per_worker)
         s = self.records
         for i, name in enumerate(self.names):
             d = self._datasets[name]
@@ -242,6 +244,22 @@ class GradientRecorder:
             loss[s] = losses
         self.records = s + 1
         self._last_step = step
+
+    def _warn_nonfinite(self, step, per_worker):
+        """One stderr line per layer holding NaN or Inf at this step (it is still written)."""
+        for i, name in enumerate(self.names):
+            bad = [(w, arrays[i]) for w, arrays in enumerate(per_worker)
+                   if not np.isfinite(arrays[i]).all()]
+            if not bad:
+                continue
+            nan = sum(int(np.isnan(a).sum()) for _, a in bad)
+            inf = sum(int(np.isinf(a).sum()) for _, a in bad)
+            w, a = bad[0]
+            first = int(np.flatnonzero(~np.isfinite(a))[0])
+            print(f"record_gradients: warning: step {step} (record {self.records}), layer {name}: "
+                  f"{nan} NaN and {inf} Inf value(s) written (first: worker {w}, index {first}); "
+                  f"gradquant rejects them unless run with --nonfinite zero",
+                  file=sys.stderr, flush=True)
 
     def close(self):
         """Finish the file and move it to its final name."""

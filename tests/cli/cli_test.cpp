@@ -191,7 +191,8 @@ TEST_CASE("compress CSV and JSON reports carry the documented columns", "[cli]")
                                           (dir / "b.h5") + " --format json");
   REQUIRE(jsonRun.exitCode == 0);
   const test::Json json = test::ParseJson(jsonRun.out);
-  CHECK(json["meta"]["seed"].text == "9");
+  CHECK(json["meta"]["seed"].kind == test::Json::kNumber);  // typed meta: numbers as numbers
+  CHECK(json["meta"]["seed"].number == 9);
   CHECK(json["meta"]["command"].text == "compress");
   const auto& rows = json["rows"].items;
   REQUIRE(rows.size() == 9);

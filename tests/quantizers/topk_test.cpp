@@ -13,10 +13,6 @@
 namespace gradquant {
 namespace {
 
-double NormSq(const arma::fvec& v) {
-  return arma::accu(arma::square(arma::conv_to<arma::vec>::from(v)));
-}
-
 double ErrSq(const arma::fvec& a, const arma::fvec& b) {
   return arma::accu(
       arma::square(arma::conv_to<arma::vec>::from(a) - arma::conv_to<arma::vec>::from(b)));
@@ -77,7 +73,7 @@ TEST_CASE("Top-K error is exactly ||g||^2 - sum_top g_i^2 <= (1 - K/D)||g||^2", 
   }
 }
 
-TEST_CASE("Top-K with K = D is lossless and with K = 0 loses everything", "[topk]") {
+TEST_CASE("Top-K with K = D is lossless", "[topk]") {
   const LayerInfo layer = test::Layer({257});
   const auto ctx = test::Context(layer, 1);
   const arma::fvec g = test::GaussianSlab(257, 1.0, 4);
@@ -90,12 +86,25 @@ TEST_CASE("Top-K with K = D is lossless and with K = 0 loses everything", "[topk
     // Every gap is 1 (one bit): gamma(D+1) + D + 32D.
     CHECK(m[0].bits == static_cast<std::uint64_t>(17 + 257 + 32 * 257));
   }
-  const auto zero = BuiltinRegistry().Make("topk:kappa=0");
-  const auto m = zero->EncodeGroup({g}, ctx, nullptr);
-  CHECK(m[0].bits == 1);  // gamma(0 + 1)
-  const GroupResult r = zero->DecodeGroup(m, ctx);
-  CHECK(ErrSq(r.workers[0], g) == Approx(NormSq(g)));
-  CHECK(zero->ExpectedError(g, ctx).exact == Approx(NormSq(g)));
+}
+
+TEST_CASE("Top-K and Random-K both reject kappa = 0 and keep at least one coordinate",
+          "[topk][randk][spec]") {
+  for (const char* spec : {"topk:kappa=0", "randk:kappa=0", "topk:kappa=-0.1", "randk:kappa=1.5"}) {
+    INFO(spec);
+    CHECK_THROWS_AS(BuiltinRegistry().Make(spec), SpecError);
+  }
+  const LayerInfo layer = test::Layer({1000});
+  const auto ctx = test::Context(layer, 1);
+  const arma::fvec g = test::GaussianSlab(1000, 1.0, 5);
+  // kappa * n = 1e-6: K = 1 for both, i.e. 32 bits for Random-K and gamma(2) + gamma(gap) + 32
+  // for Top-K (one value either way).
+  for (const char* spec : {"topk:kappa=1e-9", "randk:kappa=1e-9"}) {
+    INFO(spec);
+    const auto q = BuiltinRegistry().Make(spec);
+    const GroupResult r = q->DecodeGroup(q->EncodeGroup({g}, ctx, nullptr), ctx);
+    CHECK(arma::accu(r.workers[0] != 0.0f) == 1);
+  }
 }
 
 TEST_CASE("Top-K K = ceil(kappa n), bits = index code + 32K, index stats", "[topk]") {

@@ -1,9 +1,13 @@
 #pragma once
 /**
  * @file selection.hpp
- * `--layers REGEX` and `--records LIST`: which parameters and records a subcommand processes.
- * LIST is a comma-separated list of 0-based record indices and half-open ranges a:b (either end
- * may be omitted: `2:` is record 2 to the last), e.g. `0,4` or `2:6` (records 2, 3, 4, 5).
+ * Which parameters and records a subcommand processes (`--layers REGEX`, `--records LIST`).
+ *
+ * A record LIST is the one index-list syntax of gradquant: comma-separated 0-based indices and
+ * half-open ranges `A:B`, like Python slices: `A:B` is A, A+1, ..., B-1 (`2:6` = 2, 3, 4, 5),
+ * `A:` runs to the last record and `:B` starts at 0. Duplicates are merged and the result is
+ * sorted. Every index must exist; an empty range (`3:3`), an empty item (`1,,2`), a negative
+ * or non-numeric index and an index past the end are errors, as is an empty result.
  */
 #include <cstddef>
 #include <string>
@@ -20,10 +24,22 @@ struct Selection {
 };
 
 /**
- * Selects the layers whose name matches @p layerRegex (ECMAScript, search; empty = all) and the
- * records listed in @p recordList (empty = all).
- * @throws SpecError on a bad regex, a malformed list, an index out of range, or an empty result.
+ * The positions of the layers whose name matches @p layerRegex (ECMAScript, search; empty =
+ * all).
+ * @throws SpecError on a bad regex or when no layer matches; the message starts with the quoted
+ *   regex, so a caller can prefix its option name.
  */
+std::vector<std::size_t> SelectLayers(const std::vector<LayerInfo>& layers,
+                                      const std::string& layerRegex);
+
+/**
+ * The records of @p recordList (the LIST syntax above; empty = all @p records).
+ * @throws SpecError on a malformed list, an index or range past the end (the message names the
+ *   range and @p records), or an empty result; the message starts with the quoted list.
+ */
+std::vector<std::size_t> SelectRecords(std::size_t records, const std::string& recordList);
+
+/** SelectLayers and SelectRecords together. @throws SpecError as they do. */
 Selection Select(const std::vector<LayerInfo>& layers, std::size_t records,
                  const std::string& layerRegex, const std::string& recordList);
 

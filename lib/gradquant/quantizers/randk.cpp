@@ -10,9 +10,6 @@
 namespace gradquant {
 namespace {
 
-// Random-K needs K >= 1 (the unbiased scale is n/K), hence a positive kappa.
-constexpr double kMinKappa = 1e-9;
-
 bool ReadUnbiased(Params& params) {
   return params.Choice("scale", "unbiased", {"unbiased", "none"},
                        "multiply the kept values by n/K (unbiased) or not (biased)") == "unbiased";
@@ -21,13 +18,11 @@ bool ReadUnbiased(Params& params) {
 }  // namespace
 
 RandKQuantizer::RandKQuantizer(Params& params)
-    : sparsity_(params, kMinKappa), unbiased_(ReadUnbiased(params)) {
+    : sparsity_(params), unbiased_(ReadUnbiased(params)) {
   spec_ = params.Canonical();
 }
 
-std::uint64_t RandKQuantizer::Count(std::uint64_t n) const {
-  return std::min<std::uint64_t>(n, std::max<std::uint64_t>(1, sparsity_.Count(n)));
-}
+std::uint64_t RandKQuantizer::Count(std::uint64_t n) const { return sparsity_.Count(n); }
 
 std::vector<std::size_t> RandKQuantizer::Indices(const SlabContext& ctx) const {
   const std::uint64_t n = ctx.layer->n;

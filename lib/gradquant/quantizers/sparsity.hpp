@@ -14,14 +14,14 @@ namespace gradquant {
 class Sparsity {
  public:
   /**
-   * Reads `k` (0 = use kappa) and `kappa` from @p params.
-   * @param minKappa the smallest accepted kappa (Random-K needs a positive one).
+   * Reads `k` (0 = use kappa) and `kappa` (in (0, 1]: `kappa=0` is a SpecError for both
+   * methods) from @p params.
    */
-  Sparsity(Params& params, double minKappa);
+  explicit Sparsity(Params& params);
 
   /**
-   * K for a slab of @p n values: min(k, n) if k > 0, else ceil(kappa·n), computed as
-   * ceil(kappa·n − 1e-9) so that products like 0.07·100 = 7.000000000000001 give 7, not 8.
+   * K for a slab of @p n values: min(k, n) if k > 0, else min(n, max(1, ceil(kappa·n))), computed
+   * as ceil(kappa·n − 1e-9) so that products like 0.07·100 = 7.000000000000001 give 7, not 8.
    */
   std::uint64_t Count(std::uint64_t n) const;
 

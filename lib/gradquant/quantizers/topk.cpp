@@ -20,8 +20,7 @@ IndexCode ReadIndexCode(Params& params) {
 
 }  // namespace
 
-TopKQuantizer::TopKQuantizer(Params& params)
-    : sparsity_(params, 0.0), code_(ReadIndexCode(params)) {
+TopKQuantizer::TopKQuantizer(Params& params) : sparsity_(params), code_(ReadIndexCode(params)) {
   spec_ = params.Canonical();
 }
 
