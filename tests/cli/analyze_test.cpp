@@ -328,7 +328,7 @@ TEST_CASE("analyze rejects bad options with exit 1 and missing files with exit 2
   CHECK(test::RunGradquant("analyze /nonexistent/dump.h5 -q dqsg").exitCode == 2);
 }
 
-// Runs a plotting script on an analyze report fed through stdin, as the README one-liners do,
+// Runs a plotting script on an analyze report fed through stdin, as docs/cli.md#plots does,
 // and checks that it wrote a non-empty PNG.
 static void CheckPlot(const std::string& script, const std::string& analyzeArgs) {
   if (!PythonHasMatplotlib()) {
