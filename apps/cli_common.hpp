@@ -17,7 +17,7 @@
 
 namespace gradquant::cli {
 
-/** Exit codes, documented in `gradquant --help` and the README. */
+/** Exit codes, documented in `gradquant --help` and docs/cli.md. */
 enum ExitCode : int {
   kExitOk = 0,
   kExitUsage = 1,    ///< bad command line or quantizer spec

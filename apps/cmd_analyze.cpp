@@ -1,6 +1,6 @@
 // `gradquant analyze DUMP... [-q SPEC]...`: measured error against theory, bits, and how the
 // gradients behave across workers. The math is in lib/gradquant/stats; this file parses,
-// drives pipeline/analyze_job and prints. Output layout and columns: docs/README.md.
+// drives pipeline/analyze_job and prints. Output layout and columns: docs/cli.md#analyze.
 #include <charconv>
 #include <cmath>
 #include <iostream>

@@ -25,7 +25,7 @@ std::set<std::string> ExtraStatKeys(const std::vector<LayerTotals>& totals) {
   return keys;
 }
 
-// One row per layer and a whole-model row "*"; the columns are documented in the README.
+// One row per layer and a whole-model row "*"; the columns: docs/cli.md#compress.
 void PrintReport(const std::vector<LayerTotals>& totals, const Quantizer& q, const Dump& dump,
                  const CompressOptions& opts, const std::vector<std::string>& inputs,
                  Format format) {

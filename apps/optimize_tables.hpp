@@ -1,7 +1,7 @@
 #pragma once
 /**
  * @file optimize_tables.hpp
- * The tables `gradquant optimize` prints (README, "gradquant optimize"): thresholds per
+ * The tables `gradquant optimize` prints (docs/cli.md#optimize): thresholds per
  * (layer, record, bits), the error-against-α curve of one layer, and the budget frontier.
  */
 #include <cstdint>

@@ -1,5 +1,5 @@
 """Train a small CNN on Fashion-MNIST with simulated data-parallel workers and
-record every worker's gradient at a few steps (gradquant dump, FORMAT.md v1).
+record every worker's gradient at a few steps (gradquant dump, docs/format.md v1).
 
 Each worker owns a fixed iid shard of the training set (a random 1/W of it) and
 draws its own minibatch from it every step. All workers share the model; the

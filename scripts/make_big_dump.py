@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes a large synthetic gradient dump (FORMAT.md version 1) for speed and memory tests.
+"""Writes a large synthetic gradient dump (docs/format.md, version 1) for speed and memory tests.
 
 Every slab is i.i.d. Laplace(0, b) with a per-layer scale, written one (record, worker, layer)
 slab at a time, so the script itself needs only one slab of memory whatever the dump's size.

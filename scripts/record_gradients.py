@@ -1,6 +1,6 @@
 """Record per-worker gradients from a training loop into a gradquant dump.
 
-The file follows /work/shared/FORMAT.md (gradient dump format, version 1):
+The file follows docs/format.md (gradient dump format, version 1):
 
     /                    gradquant_format="gradients", gradquant_version=1,
                          workers=W, plus any run description you pass as attrs
@@ -52,7 +52,7 @@ import h5py
 import numpy as np
 
 FORMAT_VERSION = 1
-MAX_CHUNK = 262144  # elements per chunk along N, as FORMAT.md recommends
+MAX_CHUNK = 262144  # elements per chunk along N, as docs/format.md recommends
 RESERVED_ATTRS = ("gradquant_format", "gradquant_version", "workers")
 
 
@@ -132,7 +132,7 @@ class GradientRecorder:
         self.records = 0
 
     def _set_layout(self, names, shapes):
-        # HDF5 forbids '/' in link names; FORMAT.md maps it to '.'.
+        # HDF5 forbids '/' in link names; docs/format.md maps it to '.'.
         clean = [str(n).replace("/", ".") for n in names]
         for n in clean:
             if n in ("", ".", ".."):

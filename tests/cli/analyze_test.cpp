@@ -11,7 +11,7 @@
 namespace gradquant {
 namespace {
 
-// The documented columns (docs/README.md); method stats and corr_matrix come after them.
+// The documented columns (docs/cli.md#analyze); method stats and corr_matrix come after them.
 // clang-format off
 const std::vector<std::string> kQuantizerColumns = {
     "quantizer", "layer", "record", "step", "n", "workers", "records", "bits", "bits_per_coord",

@@ -17,7 +17,7 @@ namespace {
 
 const std::string kSample = test::SourcePath("data/fmnist_cnn.h5");
 
-// The documented compress columns (README, apps/cmd_compress.cpp).
+// The documented compress columns (docs/cli.md#compress, apps/cmd_compress.cpp).
 const std::vector<std::string> kCompressColumns = {
     "quantizer",   "seed",           "layer",
     "n",           "records",        "workers",

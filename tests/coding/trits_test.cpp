@@ -44,7 +44,7 @@ TEST_CASE("Trits round-trip in both packings with the stated sizes", "[bitstream
       CHECK(back == trits);
     }
   }
-  CHECK(TritBits(1000, TritPacking::kBase3) == 1600);  // §10.6: 1632 - 32
+  CHECK(TritBits(1000, TritPacking::kBase3) == 1600);  // docs/quantizers.md#ndqsg: 1632 - 32
   CHECK(ParseTritPacking("base3") == TritPacking::kBase3);
   CHECK_THROWS_AS(ParseTritPacking("3bit"), std::invalid_argument);
 }

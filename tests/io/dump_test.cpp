@@ -1,5 +1,6 @@
 // The dump reader (io/dump.hpp): round trips through the writers, the accepted variants of
-// FORMAT.md, and every malformed file, each of which must throw IoError naming file and object.
+// docs/format.md, and every malformed file, each of which must throw IoError naming file and
+// object.
 #include "gradquant/io/dump.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #pragma once
-// Test-only HDF5 forging: writes dumps that follow FORMAT.md or break it in one chosen way, and
-// edits compressed files in place. The library's own writers cannot produce malformed files, so
+// Test-only HDF5 forging: writes dumps that follow docs/format.md or break it in one chosen way,
+// and edits compressed files in place. The library's own writers cannot produce malformed files, so
 // the tests reach for H5Cpp here (and only here, plus h5_forge.cpp).
 #include <cstdint>
 #include <functional>

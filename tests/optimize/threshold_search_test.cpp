@@ -1,4 +1,5 @@
-// The threshold part of `optimize` against ALGORITHMS.md §3.5, §3.9, §9 and §10.11.
+// The threshold part of `optimize` against docs/quantizers.md#tnq and
+// docs/cli.md#the-thresholds-table.
 #include "gradquant/optimize/threshold_search.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,7 +16,7 @@ namespace {
 struct Row {
   std::uint32_t bits, s;
   double alpha, f;
-  std::vector<double> levels;  // §10.11 / §3.5 table, gamma = 1 (empty: not tabulated)
+  std::vector<double> levels;  // docs/quantizers.md#tnq, gamma = 1 (empty: none)
 };
 const Row kTable[] = {
     {1, 1, 0.7222, 1.23578, {-0.7222, 0.7222}},
@@ -75,7 +76,8 @@ TEST_CASE(
 
 TEST_CASE("The log-grid and golden-section search finds the minimum of the Laplace model",
           "[optimize]") {
-  // The search machinery on a known, noise-free objective: f(α) of §3.4, minimised at α*.
+  // The search machinery on a known, noise-free objective: f(α) of docs/quantizers.md#tnq,
+  // minimised at α*.
   const ThresholdOptions opts;
   for (const Row& row : kTable) {
     INFO("s " << row.s);
@@ -83,7 +85,7 @@ TEST_CASE("The log-grid and golden-section search finds the minimum of the Lapla
         MinimizeLog([&](double alpha) { return TnqLaplaceError(alpha, 1.0, row.s); },
                     opts.spanLo * row.alpha, opts.spanHi * row.alpha, opts);
     CHECK(std::fabs(std::log(m.alpha / TnqAlphaStar(1.0, row.s))) < opts.logResolution);
-    CHECK(m.value == Approx(TnqErrorStar(1.0, row.s)).epsilon(1e-3));  // §10.11: to 1e-3
+    CHECK(m.value == Approx(TnqErrorStar(1.0, row.s)).epsilon(1e-3));  // to 1e-3
     CHECK(m.evaluations < 40);
   }
 }
@@ -116,7 +118,7 @@ TEST_CASE(
     "On Laplace data the measured optimum is the exact-error optimum 11-13% above the "
     "closed form which costs under 3%",
     "[optimize][slow]") {
-  // ALGORITHMS.md §3.8: the model f(α) charges rounding spacing²/4 where the mean is about
+  // docs/quantizers.md#tnq: the model f(α) charges rounding spacing²/4 where the mean is about
   // spacing²/6, so the measured error of tnq's levels is minimised above α*: the exact optimum
   // (numerical integration of tnq_theory's TruncationError + RoundingVariance) is 1.134 α* at
   // s = 3 and 1.117 α* at s = 7. Sample noise: over 20 samples of n = 2·10^5 the argmin of the
@@ -145,14 +147,14 @@ TEST_CASE(
     CHECK(r.closed.measured.nmse < 1.03 * r.search.measured.nmse);  // ...but cheap
     CHECK(r.search.measured.nmse <= r.closed.measured.nmse);
     // Measured error at α* against the exact Laplace value (5 SE) and below the model f(α*),
-    // which over-charges the rounding by 6-26% (§3.8).
+    // which over-charges the rounding by 6-26% (docs/quantizers.md#tnq).
     const double measured = r.closed.measured.nmse * r.fit.meanSquare;
     CHECK(std::fabs(measured - LaplaceExactError(r.closed.alpha, gamma, s)) < 5 * c.se);
     const double model = TnqLaplaceError(r.closed.alpha, r.fit.gamma, s);
     CHECK(measured < model);
     CHECK(measured > 0.7 * model);
     CHECK(r.closed.predicted == Approx(model / r.fit.meanSquare));
-    // The §3.9 root on the sample's own law recovers α* (the root for the true law).
+    // The threshold-condition root on the sample's own law recovers α* (the root for the true law).
     CHECK(std::fabs(std::log(r.empiricalPdf.alpha / r.closed.alpha)) < 0.05);
     CHECK(r.fit.ksLaplace < r.fit.ksGauss);
     // Trunc + quant is the total: a clipped value sits on an end level and is never moved.
@@ -163,9 +165,9 @@ TEST_CASE(
 
 TEST_CASE("On Gaussian data the general-condition threshold beats the Laplace closed form",
           "[optimize][slow]") {
-  // §3.9 for N(0, σ²) against 3γ̂ ln(1 + s/a), both measured in tnq: exact errors per
-  // coordinate (σ = 1, tnq's levels) 0.0752 vs 0.0606 at s = 7 and 0.0249 vs 0.0179 at s = 15;
-  // the SE of the paired difference at n = 2·10^5, R = 4 is 3.5e-4 and 1.4e-4 (41 and 51 SE).
+  // The threshold condition for N(0, σ²) against 3γ̂ ln(1 + s/a), both measured in tnq: exact
+  // errors per coordinate (σ = 1, tnq's levels) 0.0752 vs 0.0606 at s = 7 and 0.0249 vs 0.0179 at s
+  // = 15; the SE of the paired difference at n = 2·10^5, R = 4 is 3.5e-4 and 1.4e-4 (41 and 51 SE).
   // Required: 20 SE.
   const std::size_t n = 200000;
   const LayerInfo layer = test::Layer({n});

@@ -1,4 +1,4 @@
-// DQSG against ALGORITHMS.md §1 and §10.1-3.
+// DQSG against docs/quantizers.md#dqsg.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -24,7 +24,7 @@ TEST_CASE("DQSG error is uniform over one step, variance D^2/12, uncorrelated wi
           "[dqsg][slow]") {
   const auto q = BuiltinRegistry().Make("dqsg:s=3");
   const LayerInfo layer = test::Layer({1000});
-  // ||g||_inf = 3 and s = 3 give step 1 (ALGORITHMS.md §10.1).
+  // ||g||_inf = 3 and s = 3 give step 1 (docs/quantizers.md#dqsg).
   arma::fvec g = test::LaplaceSlab(layer.n, 0.6, 1);
   g = arma::clamp(g, -2.9f, 2.9f);
   g[17] = 3.0f;
@@ -58,7 +58,8 @@ TEST_CASE("DQSG error is uniform over one step, variance D^2/12, uncorrelated wi
 }
 
 TEST_CASE("DQSG symbols stay in {-s..s}, including the float32 corner case", "[dqsg]") {
-  // M = 0x3e917e85, s = 7: float32(M/7) is too small; the step must be 0x3d264774 (§10.2).
+  // M = 0x3e917e85, s = 7: float32(M/7) is too small; the step must be 0x3d264774
+  // (docs/quantizers.md#rounding).
   std::uint32_t bitsM = 0x3e917e85u;
   float m;
   std::memcpy(&m, &bitsM, 4);
@@ -84,7 +85,7 @@ TEST_CASE("DQSG bit count is 32 + D*ceil(log2(2s+1)) per bucket", "[dqsg]") {
   SlabStats stats;
   const auto q = BuiltinRegistry().Make("dqsg:s=3");
   RoundTrip(*q, g, test::Context(layer, 1), &m);
-  CHECK(m.bits == 3032);  // §10.3
+  CHECK(m.bits == 3032);  // docs/quantizers.md#dqsg
   CHECK(m.bytes.size() == 379);
   const auto b = BuiltinRegistry().Make("dqsg:s=3,bucket=300");
   RoundTrip(*b, g, test::Context(layer, 1), &m);

@@ -1,4 +1,4 @@
-// GradiVeQ against ALGORITHMS.md §4 and §10.20.
+// GradiVeQ against docs/quantizers.md#gradiveq.
 #include "gradquant/quantizers/gradiveq.hpp"
 
 #include <catch2/catch.hpp>

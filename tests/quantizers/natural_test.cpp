@@ -1,4 +1,4 @@
-// Natural compression against ALGORITHMS.md §6.9 and §10.13.
+// Natural compression against docs/quantizers.md#natural.
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// NDQSG against ALGORITHMS.md §2 and §10.4-6.
+// NDQSG against docs/quantizers.md#ndqsg (formula, overload law, bits).
 #include "gradquant/quantizers/ndqsg.hpp"
 
 #include <algorithm>
@@ -48,7 +48,7 @@ TEST_CASE("NDQSG nested decode with y = g equals DQSG bit for bit (§10.4)", "[n
       DitheredIndices(g.memptr(), n, step, s, dither, 0, k.data());
       const auto m = Residues(k, rho);
       // Perfect side information, and side information off by up to 0.999 (rho-1)step/2,
-      // where success is guaranteed (§2.5).
+      // where success is guaranteed (docs/quantizers.md#ndqsg).
       arma::vec y = arma::conv_to<arma::vec>::from(g);
       for (int pass = 0; pass < 2; ++pass) {
         NestedIndices(m.data(), n, step, rho, y.memptr(), dither, 0, khat.data());

@@ -1,4 +1,4 @@
-// 1-bit SGD's quantizer against ALGORITHMS.md §6.10 and §10.18.
+// 1-bit SGD's quantizer against docs/quantizers.md#onebit.
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -18,7 +18,7 @@ arma::fvec RoundTrip(const Quantizer& q, const arma::fvec& g, const SlabContext&
   return q.DecodeGroup(m, ctx).workers[0];
 }
 
-// Sum x^2 - S+^2/n+ - S-^2/n- over the groups given by @p group (ALGORITHMS.md §6.10).
+// Sum x^2 - S+^2/n+ - S-^2/n- over the groups given by @p group (docs/quantizers.md#onebit).
 template <class GroupOf>
 double GroupFormula(const arma::fvec& g, std::size_t groups, GroupOf group) {
   std::vector<double> sp(groups), sn(groups), np(groups), nn(groups);
@@ -42,7 +42,7 @@ double GroupFormula(const arma::fvec& g, std::size_t groups, GroupOf group) {
 TEST_CASE("1-bit SGD on the column (1, 2, -3, -1): means 1.5 and -2, error 2.5", "[onebit]") {
   const arma::fvec g = {1.0f, 2.0f, -3.0f, -1.0f};
   const arma::fvec expected = {1.5f, 1.5f, -2.0f, -2.0f};
-  // As a 1-D tensor (one group) and as the one column of a 4x1 matrix (§10.18).
+  // As a 1-D tensor (one group) and as the one column of a 4x1 matrix (docs/quantizers.md#onebit).
   for (const auto& shape : {std::vector<std::uint64_t>{4}, std::vector<std::uint64_t>{4, 1}}) {
     const auto q = BuiltinRegistry().Make("onebit");
     const LayerInfo layer = test::Layer(shape);

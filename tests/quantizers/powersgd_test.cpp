@@ -1,4 +1,4 @@
-// PowerSGD against ALGORITHMS.md §6.8 and §10.19.
+// PowerSGD against docs/quantizers.md#powersgd.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -79,7 +79,7 @@ TEST_CASE("PowerSGD is exact for one worker with rank(M) <= r, with 32 r (n+m) b
   // off col(M) by an angle of about 2^-24 * kappa, kappa = sigma_1(P)/sigma_rank(M)(P); the
   // squared relative error is then about (2^-24 kappa)^2 (Q's rounding adds ~2^-48). With
   // r = rank(M) the r×r sketch V^T Q can be badly conditioned (kappa up to ~400 was seen over 200
-  // seeds: nmse 5e-11, relative error 7e-6, so §10.19's 1e-12 of float64 is out of reach); we
+  // seeds: nmse 5e-11, relative error 7e-6, so 1e-12 of float64 is out of reach); we
   // check nmse <= 64 (2^-24 kappa)^2 (the worst ratio seen over 1200 seeded runs was 15), and
   // with oversampling (r > rank M, kappa ~ 1..20) the plain nmse <= 1e-12, i.e. a relative
   // error <= 1e-6.

@@ -1,4 +1,4 @@
-// QSGD against ALGORITHMS.md §6.1 and §10.7, 10.8, 10.10.
+// QSGD against docs/quantizers.md#qsgd.
 #include <catch2/catch.hpp>
 
 #include "gradquant/coding/codes.hpp"
@@ -26,7 +26,7 @@ TEST_CASE("QSGD sends e1 exactly with the paper's Elias bits", "[qsgd]") {
     e1[0] = 1.0f;
     const auto ctx = test::Context(layer, 9);
     const Message m = EncodeOne(*q, e1, ctx);
-    // 32 (norm) + omega(nnz+1 = 2) + omega(gap 1) + sign + omega(level s), §10.7.
+    // 32 (norm) + omega(nnz+1 = 2) + omega(gap 1) + sign + omega(level s), docs/quantizers.md#qsgd.
     CHECK(m.bits == static_cast<std::uint64_t>(32 + 3 + 1 + 1 + OmegaLength(s)));
     CHECK(arma::approx_equal(DecodeOne(*q, m, ctx), e1, "absdiff", 0.0f));
   }
@@ -38,7 +38,7 @@ TEST_CASE("QSGD's dense regime costs exactly 32 + omega(D+1) + 3D bits", "[qsgd]
   const arma::fvec ones(10000, arma::fill::ones);
   const auto ctx = test::Context(layer, 1);
   const Message m = EncodeOne(*q, ones, ctx);
-  CHECK(m.bits == 30053);  // §10.10
+  CHECK(m.bits == 30053);  // docs/quantizers.md#qsgd
   CHECK(arma::approx_equal(DecodeOne(*q, m, ctx), ones, "absdiff", 1e-6f));
 }
 
@@ -48,7 +48,7 @@ TEST_CASE("QSGD variance matches the exact formula, stays under Lemma 3.1, and i
   const LayerInfo layer = test::Layer({100});
   const arma::fvec ones(100, arma::fill::ones);
   const auto theory = q->ExpectedError(ones, test::Context(layer, 0));
-  CHECK(theory.exact == Approx(900.0));  // §10.8
+  CHECK(theory.exact == Approx(900.0));  // docs/quantizers.md#qsgd
   CHECK(theory.bound == Approx(1000.0));
 
   const arma::fvec g = test::LaplaceSlab(100, 1.0, 5);

@@ -1,4 +1,4 @@
-// Random-K against ALGORITHMS.md §6.7 and §10.15.
+// Random-K against docs/quantizers.md#randk.
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -68,7 +68,7 @@ TEST_CASE("Random-K MSE matches (D/K - 1)||g||^2 and (1 - K/D)||g||^2", "[randk]
   const auto unbiased = BuiltinRegistry().Make("randk:k=100");
   const auto none = BuiltinRegistry().Make("randk:k=100,scale=none");
   const auto ctx = test::Context(layer, 0);
-  CHECK(unbiased->ExpectedError(g, ctx).exact == Approx(9.0 * normSq));  // §10.15
+  CHECK(unbiased->ExpectedError(g, ctx).exact == Approx(9.0 * normSq));  // docs/quantizers.md#randk
   CHECK(none->ExpectedError(g, ctx).exact == Approx(0.9 * normSq));
   // Per trial, ||C(g) - g||^2 = ||g||^2 + 80 sum_S g_i^2 (unbiased); for Gaussian g the
   // relative SD of sum_S g_i^2 is about sqrt(2/K * (1 - K/D)) = 0.134, so with 4000 trials

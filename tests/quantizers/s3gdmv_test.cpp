@@ -1,4 +1,4 @@
-// S3GD-MV against ALGORITHMS.md §5 and §10.21.
+// S3GD-MV against docs/quantizers.md#s3gdmv.
 #include "gradquant/quantizers/s3gdmv.hpp"
 
 #include <catch2/catch.hpp>
@@ -22,7 +22,7 @@ std::vector<arma::fvec> Workers(std::size_t n, std::uint32_t count, std::uint64_
   return out;
 }
 
-// signSGD-MV computed directly: sgn0 of the sum of sign(g_n) (§6.3).
+// signSGD-MV computed directly: sgn0 of the sum of sign(g_n) (docs/quantizers.md#sign).
 arma::fvec SignMajority(const std::vector<arma::fvec>& g) {
   arma::fvec tally(g[0].n_elem, arma::fill::zeros);
   for (const auto& x : g) tally += arma::sign(x);

@@ -1,4 +1,4 @@
-// Scaled sign against ALGORITHMS.md §6.4 and §10.14.
+// Scaled sign against docs/quantizers.md#scaledsign.
 #include <catch2/catch.hpp>
 
 #include "gradquant/coding/bit_writer.hpp"

@@ -1,4 +1,4 @@
-// signSGD with majority vote against ALGORITHMS.md §6.3 and §10.21.
+// signSGD with majority vote against docs/quantizers.md#sign.
 #include <catch2/catch.hpp>
 
 #include "gradquant/core/error.hpp"

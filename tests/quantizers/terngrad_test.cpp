@@ -1,4 +1,4 @@
-// TernGrad against ALGORITHMS.md §6.2 and §10.16.
+// TernGrad against docs/quantizers.md#terngrad.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -43,7 +43,7 @@ TEST_CASE("TernGrad on (1, -0.5, 0.25, 0) has E||g~ - g||^2 = 0.4375; zero stays
   const LayerInfo layer = test::Layer({4});
   const arma::fvec g = {1.0f, -0.5f, 0.25f, 0.0f};
   const Theory theory = q->ExpectedError(g, test::Context(layer, 0));
-  CHECK(theory.exact == Approx(0.4375));  // s||g||_1 - ||g||^2 = 1.75 - 1.3125 (§10.16)
+  CHECK(theory.exact == Approx(0.4375));  // s||g||_1 - ||g||^2 = 1.75 - 1.3125
   CHECK(theory.bound == Approx(1.3125));  // (sqrt(4) - 1) ||g||^2
   const int trials = 20000;
   Sample err;

@@ -1,4 +1,4 @@
-// TNQ against ALGORITHMS.md §3 and §10.12.
+// TNQ against docs/quantizers.md#tnq.
 #include "gradquant/quantizers/tnq.hpp"
 
 #include <algorithm>
@@ -57,7 +57,7 @@ TEST_CASE("TNQ Monte Carlo on Laplace(0,1) at alpha*: truncation and rounding pa
       bias.Add(q - t);
     }
     CHECK(clipped == beyond);
-    // SEs from the samples (about 2e-3 for the truncation part at s = 3, §10.12).
+    // SEs from the samples (about 2e-3 for the truncation part at s = 3, docs/quantizers.md#tnq).
     CHECK(std::fabs(trunc.Mean() - 2 * std::exp(-alpha)) < 5 * trunc.Se());
     CHECK(std::fabs(quant.Mean() - quantExact) < 5 * quant.Se());
     CHECK(std::fabs(bias.Mean()) < 5 * bias.Se());  // E[Q | t] = t

@@ -1,4 +1,4 @@
-// Top-K against ALGORITHMS.md §6.6 and §10.17, plus its index coding and downlink.
+// Top-K against docs/quantizers.md#topk, plus its index coding and downlink.
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -1,4 +1,5 @@
-// The sparse partial Fisher–Yates shuffle of random/partial_shuffle.hpp (ALGORITHMS.md §0.3).
+// The sparse partial Fisher–Yates shuffle of random/partial_shuffle.hpp
+// (docs/quantizers.md#shared-randomness).
 #include <catch2/catch.hpp>
 
 #include <algorithm>

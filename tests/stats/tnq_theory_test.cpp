@@ -1,4 +1,4 @@
-// TNQ closed forms and the general threshold condition against ALGORITHMS.md §3 and §10.11.
+// TNQ closed forms and the general threshold condition against docs/quantizers.md#tnq.
 #include "gradquant/stats/tnq_theory.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,7 +11,7 @@ struct Row {
   std::uint32_t s;
   double alpha, f;
 };
-// ALGORITHMS.md §3.5 table / §10.11 (gamma = 1).
+// The table of docs/quantizers.md#tnq (gamma = 1).
 const Row kTable[] = {{1, 0.7222, 1.23578},
                       {2, 1.3038, 0.83859},
                       {3, 1.7907, 0.60612},

@@ -13,7 +13,7 @@
  *      function of (n, |S|) that the decoder knows after step 1, so b costs no bits: the
  *      quotient q = (gap_j − 1) >> b as q zero bits and a one bit, then the b low bits of
  *      gap_j − 1. For gaps that are roughly geometric with mean n/|S| this is within a few
- *      hundredths of a bit per index of the ideal log2 C(n, |S|)/|S| (ALGORITHMS.md §5.4).
+ *      hundredths of a bit per index of the ideal log2 C(n, |S|)/|S| (docs/quantizers.md#topk).
  *
  * The decoder rejects with FormatError: a count above the caller's maximum, a gap that runs past
  * n, and (Rice) a quotient longer than any gap in {1..n} can need.

@@ -7,7 +7,7 @@
  * |---------------|----------------------------------------------------------|------|
  * | SpecError     | bad quantizer spec or command-line value                 | 1    |
  * | IoError       | an input or output file is missing, unreadable, or does  | 2    |
- * |               | not follow FORMAT.md (names the file, object, problem)   |      |
+ * |               | not follow docs/format.md (names file, object, problem) |      |
  * | FormatError   | a stored message is corrupt: truncated, overlong, or its | 3    |
  * |               | checksum does not match                                  |      |
  * | Error (other) | anything else gradquant detected                         | 4    |

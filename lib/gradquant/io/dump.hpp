@@ -1,7 +1,7 @@
 #pragma once
 /**
  * @file dump.hpp
- * Reading gradient dumps (FORMAT.md, version 1). Opening validates the whole layout of every
+ * Reading gradient dumps (docs/format.md, version 1). Opening validates the whole layout of every
  * file and throws IoError naming the file, the object and the problem; reading streams one
  * (layer, record, worker) slab at a time and never loads a whole dataset.
  */

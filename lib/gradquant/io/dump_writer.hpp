@@ -1,7 +1,7 @@
 #pragma once
 /**
  * @file dump_writer.hpp
- * Writes the dump layout (FORMAT.md) into an OutputFile: root attributes, /steps,
+ * Writes the dump layout (docs/format.md) into an OutputFile: root attributes, /steps,
  * /gradients/<name> float32 [S, W, N] (chunks (1, 1, min(N, 262144)), attribute shape, group
  * attribute order) and, optionally, /aggregate/<name> float32 [S, N], the server's estimate of
  * the workers' mean at each record.

@@ -1,7 +1,7 @@
 #pragma once
 /**
  * @file empirical_threshold.hpp
- * The §3.9 optimality condition of TNQ (ALGORITHMS.md) solved for the empirical distribution of
+ * The threshold condition of TNQ (docs/quantizers.md#tnq) solved for the empirical distribution of
  * a slab instead of a fitted law:
  * \f[ 2\int_α^∞ (g − α)p(g)\,dg = \frac{3}{4s^2} C(α)^2 p(α)^{1/3},\quad
  *     C(α) = \int_{−α}^{α} p^{1/3}. \f]
@@ -62,13 +62,13 @@ class EmpiricalMagnitudes {
 };
 
 /**
- * The general error model (§3.4, §3.9) on the empirical law: TruncationError(α) +
+ * The general error model (docs/quantizers.md#tnq) on the empirical law: TruncationError(α) +
  * C(α)³/(4s²).
  */
 double EmpiricalErrorModel(const EmpiricalMagnitudes& m, double alpha, std::uint32_t s);
 
 /**
- * The root of the §3.9 condition for the empirical law: every sign change (+ to −) of
+ * The root of the threshold condition for the empirical law: every sign change (+ to −) of
  * h(α) = TailMean(α) − (3/(4s²))C(α)²p̂(α)^{1/3} on 4096 points equally spaced in ln α, from
  * the bottom of the density grid to max|g|, is refined by bisection, and the root with the
  * least EmpiricalErrorModel is returned (max|g| if h never changes sign). NaN if the sample

@@ -4,9 +4,10 @@
  * Runs one quantizer over a SlabSet the way `compress` does (EncodeGroup, DecodeGroup from the
  * bytes, Diagnose, then Observe, record by record for each layer's state) without writing
  * anything, and sums exact bits and errors. One pass reads every item once and holds at most
- * one item per thread (its slabs, messages and reconstructions). Error conventions follow ALGORITHMS.md §0.6 and
- * `compress`: ||Q(g_w) − g_w||² per worker and ||aggregate − mean_w g_w||² per record; for
- * sign outputs (Quantizer::SignOutput) the error of the best scalar fit c*·o.
+ * one item per thread (its slabs, messages and reconstructions). Error conventions follow
+ * docs/quantizers.md#error-metrics and `compress`: ||Q(g_w) − g_w||² per worker and ||aggregate −
+ * mean_w g_w||² per record; for sign outputs (Quantizer::SignOutput) the error of the best scalar
+ * fit c*·o.
  */
 #include <cstdint>
 

@@ -1,9 +1,10 @@
 #pragma once
 /**
  * @file pooled_fit.hpp
- * The fits behind the threshold report (ALGORITHMS.md §3.2, §9): one record's workers pooled,
- * fitted by stats/distribution_fit (Laplace γ̂ = mean |g|, Gaussian σ̂ = sqrt(mean g²), KS
- * distances), with the sample size and mean g², the normaliser of per-coordinate errors.
+ * The fits behind the threshold report (docs/quantizers.md#tnq, docs/cli.md#the-thresholds-table):
+ * one record's workers pooled, fitted by stats/distribution_fit (Laplace γ̂ = mean |g|, Gaussian σ̂
+ * = sqrt(mean g²), KS distances), with the sample size and mean g², the normaliser of
+ * per-coordinate errors.
  */
 #include <armadillo>
 #include <cstddef>

@@ -1,13 +1,14 @@
 #pragma once
 /**
  * @file threshold_search.hpp
- * The truncation-threshold report of `gradquant optimize` (ALGORITHMS.md §3.5, §3.9, §9) for
+ * The truncation-threshold report of `gradquant optimize` (docs/cli.md#the-thresholds-table) for
  * one record of one layer at one bit budget: four thresholds for `tnq:alpha=<α>,bits=<B>`,
  * each with the Laplace-model prediction and the measured error (tnq_measure.hpp).
  *
- * - closed: α* = 3γ̂ ln(1 + s/a), s = 2^B − 1, γ̂ = mean |g| over the record's workers (§3.5);
- * - gauss: the §3.9 root for N(0, σ̂²), σ̂² = mean g² (TnqOptimalThreshold, no closed form);
- * - empirical_pdf: the §3.9 root for the sample itself (empirical_threshold.hpp);
+ * - closed: α* = 3γ̂ ln(1 + s/a), s = 2^B − 1, γ̂ = mean |g| over the record's workers;
+ * - gauss: the threshold-condition root for N(0, σ̂²), σ̂² = mean g² (TnqOptimalThreshold, no
+ *   closed form);
+ * - empirical_pdf: the threshold-condition root for the sample itself (empirical_threshold.hpp);
  * - search: the α minimising the measured error: a grid of `gridPoints` values equally spaced in
  *   ln α over [spanLo, spanHi]·α* (extended past an end where the best value sits on it), then
  *   golden-section search in ln α on the bracket around the best grid point until it is
@@ -86,7 +87,7 @@ AlphaSearch SearchThreshold(const std::vector<arma::fvec>& slabs, const TnqTrial
                             std::uint32_t bits, double lo, double hi,
                             const ThresholdOptions& options);
 
-/** The §3.9 threshold of N(0, σ²) for s intervals: σ times a cached unit solution. */
+/** The threshold-condition root of N(0, σ²) for s intervals: σ times a cached unit solution. */
 double GaussianThreshold(double sigma, std::uint32_t s);
 
 /**

@@ -2,7 +2,8 @@
 /**
  * @file quantizer_tally.hpp
  * What `gradquant analyze` measures of one quantizer on one (layer, record) over R trials, as
- * sums that merge over records and layers (ALGORITHMS.md §0.5, §0.6), and the finished row.
+ * sums that merge over records and layers (docs/quantizers.md#bits-accounting,
+ * docs/quantizers.md#error-metrics), and the finished row.
  *
  * Definitions (W workers g_w, ḡ their mean, Q_r trial r's reconstruction, the best scalar fit
  * for sign outputs; sums run over the workers and the records of the row):

@@ -2,7 +2,7 @@
 /**
  * @file quantizer_trials.hpp
  * R independent runs of a quantizer on one (layer, record) slab group, measured against the
- * truth (ALGORITHMS.md §0.6): the engine of `gradquant analyze`.
+ * truth (docs/quantizers.md#error-metrics): the engine of `gradquant analyze`.
  *
  * Trial r uses the shared seed TrialSeed(seed, r) = seed + r (mod 2^64) and its own chain of
  * LayerState, so trial r is exactly what `gradquant compress --seed <seed + r>` computes, and

@@ -4,7 +4,7 @@
  * `dqsg`: dithered quantized stochastic gradients (subtractive dithering).
  *
  * A. Abdi, F. Fekri, "Nested Dithered Quantization for Communication Reduction in Distributed
- * Training", arXiv:1904.01197, 2019; ALGORITHMS.md §1.
+ * Training", arXiv:1904.01197, 2019; docs/quantizers.md#dqsg.
  *
  * Per bucket with M = max|g_i|: step Δ = float32(M/s) (nudged up one ulp if Δ·s < M),
  * u_i = U_i − 1/2 from the shared dither stream, k_i = floor(g_i/Δ + u_i + 1/2) ∈ {−s..s},

@@ -5,7 +5,7 @@
  *
  * M. Yu, Z. Lin, K. Narra, S. Li, Y. Li, N. S. Kim, A. Schwing, M. Annavaram, S. Avestimehr,
  * "GradiVeQ: Vector Quantization for Bandwidth-Efficient Gradient Aggregation in Distributed CNN
- * Training", NeurIPS 2018 (arXiv:1811.03617); ALGORITHMS.md §4.
+ * Training", NeurIPS 2018 (arXiv:1811.03617); docs/quantizers.md#gradiveq.
  *
  * Each compressed layer is cut into M slices g_{n,m} of K entries (gradiveq_basis.hpp). Worker n
  * sends \f$g'_{n,m} = U_d^T(g_{n,m} − μ/N)\f$ (eq. 3); the server adds the coefficients in the
@@ -15,13 +15,13 @@
  * deterministic and biased: \f$\|(I − U_dU_d^T)(g_m − μ)\|^2\f$ for the sum, and
  * \f$\|g_n − (U_dU_d^T(g_n − μ/N) + μ/N)\|^2\f$ per worker (the local loss, eq. 7).
  *
- * Offline adaptation (our reading of §4.4 for recorded gradients): the first `fit` records of a
- * layer are the paper's uncompressed sampling iterations. The aggregate of those records is known
- * to every node, so both sides fit μ and U_d (d by eq. 6 at energy loss `lambda`) from the
- * aggregated (worker-summed) gradient of the fit records, using every slice of the layer of every
- * fit record as one sample (one compressor per layer, the paper's reuse factor s = ∞, one μ per
- * layer). The basis costs 0 bits. It lives in the layer's LayerState; without state (a caller
- * that keeps none) every record is treated as a fit record.
+ * Offline adaptation (our reading of the paper's sampling iterations for recorded gradients): the
+ * first `fit` records of a layer are the paper's uncompressed sampling iterations. The aggregate of
+ * those records is known to every node, so both sides fit μ and U_d (d by eq. 6 at energy loss
+ * `lambda`) from the aggregated (worker-summed) gradient of the fit records, using every slice of
+ * the layer of every fit record as one sample (one compressor per layer, the paper's reuse factor s
+ * = ∞, one μ per layer). The basis costs 0 bits. It lives in the layer's LayerState; without state
+ * (a caller that keeps none) every record is treated as a fit record.
  *
  * Bit layout (MSB-first):
  * - fit records, layers not compressed (not 4-D with layers=conv; K <= 1 or fewer than 2
@@ -30,7 +30,7 @@
  *   32·d·M bits with M = ⌈n/K⌉. The downlink carries the summed coefficients, 32·d·M bits
  *   (32·n for float32 records).
  * No header: both sides know from (state, step) whether a record is compressed, and d.
- * Not in the paper's setting here: no QSGD on the sampling records (§4.5; they are float32),
+ * Not in the paper's setting here: no QSGD on the sampling records (they are float32),
  * no periodic refit (one fit per run), no compressor reuse factor s < ∞. The fit samples take
  * 8·n·fit bytes per layer until the fit; the thin SVD is of a K × (M·fit) matrix.
  *

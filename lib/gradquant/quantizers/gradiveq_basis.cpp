@@ -6,7 +6,7 @@
 namespace gradquant {
 namespace {
 
-constexpr double kEigenCutoff = 1e-12;  // §4.4: round-off eigenvalues count as zero
+constexpr double kEigenCutoff = 1e-12;  // round-off eigenvalues count as zero
 
 // Calls f(i, j) for every row-major source index i of an (F, D, H, W) tensor, in order, with
 // j = ((h·W + w)·D + d)·F + f its position in the sliced order (no division per element).

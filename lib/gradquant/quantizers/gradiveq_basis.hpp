@@ -1,7 +1,7 @@
 #pragma once
 /**
  * @file gradiveq_basis.hpp
- * The geometry of GradiVeQ (ALGORITHMS.md §4.2, §4.4): how a layer is flattened and cut into
+ * The geometry of GradiVeQ (docs/quantizers.md#gradiveq): how a layer is flattened and cut into
  * slices of K entries, and how the PCA basis U_d and the mean μ are fitted to slice samples.
  *
  * M. Yu, Z. Lin, K. Narra, S. Li, Y. Li, N. S. Kim, A. Schwing, M. Annavaram, S. Avestimehr,
@@ -46,8 +46,8 @@ arma::mat ToSlices(const float* g, const LayerInfo& layer, const SliceLayout& la
 void FromSlices(const arma::mat& x, const LayerInfo& layer, const SliceLayout& layout, float* out);
 
 /**
- * Eq. (6) with the §4.4 floating-point rule: eigenvalues <= 1e-12·s[0] count as 0, c_d is the
- * running sum in order, T = c_last, and d = min{d >= 1 : c_d >= (1 − λ)T}.
+ * Eq. (6) with the floating-point rule of docs/quantizers.md#gradiveq: eigenvalues <= 1e-12·s[0]
+ * count as 0, c_d is the running sum in order, T = c_last, and d = min{d >= 1 : c_d >= (1 − λ)T}.
  * @param eigen the covariance eigenvalues in descending order (not empty).
  * @param retained where to store c_d / T (1 if T = 0); may be null.
  */

@@ -8,7 +8,7 @@
  * dgeqrf (arma::qr_econ) delegates its inner products to the BLAS, whose kernels sum in an
  * order that depends on the CPU; these loops fix the order. Householder reflections (not
  * Gram–Schmidt) keep the columns orthonormal to rounding even when A is rank deficient
- * (ALGORITHMS.md §6.8, step 4).
+ * (docs/quantizers.md#powersgd).
  */
 #include <cstddef>
 #include <vector>

@@ -1,10 +1,11 @@
 #pragma once
 /**
  * @file majority_vote.hpp
- * The server's majority vote over sign messages (signSGD-MV, S3GD-MV; ALGORITHMS.md §5.2,
- * §6.3): \f$v_i = \sum_n t_{n,i}\f$ over the workers' ternary votes t_{n,i} ∈ {−1, 0, +1}
- * (0 = the worker did not vote on i), output \f$o_i = \mathrm{sgn0}(v_i)\f$ ∈ {−1, 0, +1}.
- * Ties (v_i = 0 with at least one vote) and coordinates nobody voted on give 0 [ASSUME, §0.1].
+ * The server's majority vote over sign messages (signSGD-MV, S3GD-MV; docs/quantizers.md#sign,
+ * docs/quantizers.md#s3gdmv): \f$v_i = \sum_n t_{n,i}\f$ over the workers' ternary votes t_{n,i} ∈
+ * {−1, 0, +1} (0 = the worker did not vote on i), output \f$o_i = \mathrm{sgn0}(v_i)\f$ ∈ {−1, 0,
+ * +1}. Ties (v_i = 0 with at least one vote) and coordinates nobody voted on give 0
+ * (docs/quantizers.md#signs).
  */
 #include <armadillo>
 #include <cstddef>

@@ -4,7 +4,7 @@
  * `natural`: natural compression, stochastic rounding to a neighbouring power of two.
  *
  * S. Horváth, C.-Y. Ho, L. Horváth, A. N. Sahu, M. Canini, P. Richtárik, "Natural Compression
- * for Distributed Deep Learning", 2019 (arXiv:1905.10988); ALGORITHMS.md §6.9.
+ * for Distributed Deep Learning", 2019 (arXiv:1905.10988); docs/quantizers.md#natural.
  *
  * For t ≠ 0 with IEEE binary exponent a (read from the float32 bits, never floor(log2|t|)):
  * \f$C(t) = \mathrm{sign}(t)\,2^{a+1}\f$ with probability \f$|t|/2^a − 1\f$ (the mantissa

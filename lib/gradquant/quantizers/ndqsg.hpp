@@ -5,7 +5,7 @@
  *
  * A. Abdi, F. Fekri, "Nested Dithered Quantization for Communication Reduction in Distributed
  * Training", arXiv:1904.01197, 2019 (and the authors' code, DistributedTraining-CEO/NDQSG);
- * ALGORITHMS.md §2.
+ * docs/quantizers.md#ndqsg.
  *
  * **Workers.** Worker w of a group of W is a *DQSG worker* if w < ratio·W (the authors' rule,
  * i.e. the first ceil(ratio·W) workers; with ratio > 0 a lone worker is always one), otherwise a
@@ -18,7 +18,8 @@
  * **Server.** It decodes the workers in index order. Nested worker w is decoded with side
  * information y: `side=running` (default, as the authors' code) the mean of the reconstructions
  * of workers 0..w−1; `side=dqsg` the mean of the DQSG workers' reconstructions. Before anything
- * is decoded, y = 0 (ALGORITHMS.md §0.4b). The decode is done in the integer domain (§2.4):
+ * is decoded, y = 0 (docs/quantizers.md#degenerate-inputs). The decode is done in the integer
+ * domain:
  * \f[ r_i = Δ(m_i − u_i) − y_i,\quad q_i = \lfloor r_i/(ρΔ) + 1/2 \rfloor,\quad
  *     \hat k_i = m_i − ρ q_i,\quad \hat g_i = Δ(\hat k_i − u_i), \f]
  * so that whenever \f$\hat k_i = k_i\f$ the output is bit-identical to DQSG's. The aggregate is
@@ -30,7 +31,7 @@
  * it is their error when nothing overloads, and an overloaded coordinate errs by at least
  * (ρ − 1/2)Δ > Δ/2, more than any coordinate that does not. A measured error above it is the
  * overload. For a fixed offset d = |g_i − y_i|/Δ the overload probability is
- * clamp(d − (ρ−1)/2, 0, 1) (§2.5); Diagnose() reports the measured `overload_frac` and this
+ * clamp(d − (ρ−1)/2, 0, 1); Diagnose() reports the measured `overload_frac` and this
  * prediction `overload_pred`, both over the nested workers' coordinates.
  *
  * **Stats.** Encode: `bits_entropy` (order-0 entropy of the symbols + 32 per bucket),
@@ -46,7 +47,7 @@
  *   v = Σ_j m_{i+j} ρ^{c−1−j} (first residue most significant) in B whole bytes (8B bits), where
  *   (B, c) minimises 8B/c over B = 1..8 with c the largest count such that ρ^c ≤ 2^{8B} (ties:
  *   the smallest B). The last chunk of r < c residues takes the fewest whole bytes holding
- *   ρ^r values. ρ = 3 gives 5 residues per byte, 8·ceil(b/5) bits (§2.6).
+ *   ρ^r values. ρ = 3 gives 5 residues per byte, 8·ceil(b/5) bits.
  * Δ = 0 marks an all-zero bucket (its residues are all 0) decoded as exact zeros.
  * DQSG workers use dqsg.hpp's layout.
  */
@@ -60,7 +61,7 @@
 namespace gradquant {
 
 /**
- * The §2.4 integer-domain nested decode of one bucket: for i < n, with
+ * The integer-domain nested decode (docs/quantizers.md#ndqsg) of one bucket: for i < n, with
  * u_i = dither.Uniform(first + i) − 1/2, writes k[i] = m[i] − ρ·floor((step(m[i] − u_i) − y[i])
  * / (ρ·step) + 1/2). The coarse index q is clamped so that k stays an int32 (only reached when
  * |y_i| exceeds about 2^31·step, a certain overload). Pass k to DitheredValues for the output.

@@ -2,10 +2,10 @@
 /**
  * @file powersgd.hpp
  * `powersgd`: rank-r PowerSGD, one power iteration from a random Q, no warm start and no error
- * feedback (offline use on one recorded step; §6.5's memory belongs to training).
+ * feedback (offline use on one recorded step; docs/quantizers.md#no-error-feedback).
  *
  * T. Vogels, S. P. Karimireddy, M. Jaggi, "PowerSGD: Practical Low-Rank Gradient Compression
- * for Distributed Optimization", NeurIPS 2019 (arXiv:1905.13727); ALGORITHMS.md §6.8.
+ * for Distributed Optimization", NeurIPS 2019 (arXiv:1905.13727); docs/quantizers.md#powersgd.
  *
  * Each tensor is the matrix M ∈ R^{n×m}, n = shape[0], m = n_elem/n (row-major view);
  * r_eff = min(r, n, m). Tensors with fewer than two axes, and tensors where

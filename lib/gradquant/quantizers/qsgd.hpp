@@ -4,7 +4,8 @@
  * `qsgd`: quantized SGD with stochastic rounding to s levels.
  *
  * D. Alistarh, D. Grubic, J. Li, R. Tomioka, M. Vojnovic, "QSGD: Communication-Efficient SGD
- * via Gradient Quantization and Encoding", NeurIPS 2017 (arXiv:1610.02132); ALGORITHMS.md §6.1.
+ * via Gradient Quantization and Encoding", NeurIPS 2017 (arXiv:1610.02132);
+ * docs/quantizers.md#qsgd.
  *
  * Per bucket with scale σ = ||v||_2 (norm=l2) or max|v_i| (norm=max), sent as float32 rounded
  * up so that a_i = s|v_i|/σ <= s: level l_i = floor(a_i) + [U_i < a_i − floor(a_i)],

@@ -135,7 +135,7 @@ class Quantizer {
 
   /**
    * True when the output is a direction without magnitude (sign vectors, votes). Error metrics
-   * then use the best scalar fit c* = <o, g>/||o||^2 (ALGORITHMS.md §5.4):
+   * then use the best scalar fit c* = <o, g>/||o||^2 (docs/quantizers.md#best-scalar-fit):
    * ||c* o - g||^2 = ||g||^2 - <o, g>^2/||o||^2.
    */
   virtual bool SignOutput() const { return false; }

@@ -5,10 +5,10 @@
  *
  * J. Wangni, J. Wang, J. Liu, T. Zhang, "Gradient Sparsification for Communication-Efficient
  * Distributed Optimization", NeurIPS 2018 (arXiv:1710.09854); S. U. Stich et al., "Sparsified
- * SGD with Memory", NeurIPS 2018 (arXiv:1809.07599); ALGORITHMS.md §6.7.
+ * SGD with Memory", NeurIPS 2018 (arXiv:1809.07599); docs/quantizers.md#randk.
  *
  * S = K = max(1, ceil(κ·n)) (or `k`) indices drawn uniformly without replacement by the partial
- * Fisher–Yates shuffle of §0.3 (random/partial_shuffle.hpp) from
+ * Fisher–Yates shuffle of docs/quantizers.md#shared-randomness (random/partial_shuffle.hpp) from
  * Rng(ctx.Key(), Purpose::kSelection). The key holds the worker index, so **different workers
  * pick different sets** (independent draws), and the server, knowing every worker's key,
  * regenerates each set. Nothing about S is sent.

@@ -15,7 +15,7 @@
 namespace gradquant {
 namespace {
 
-// Sign bit of the §0.1 convention: 1 for negative, 0 for x >= 0.
+// Sign bit of docs/quantizers.md#signs: 1 for negative, 0 for x >= 0.
 bool Negative(float x) { return x < 0.0f; }
 
 // One sign bit per index, 64 at a time (as one PutBit each).

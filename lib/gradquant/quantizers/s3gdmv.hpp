@@ -5,11 +5,11 @@
  *
  * C. Park, N. Lee, "S3GD-MV: Sparse-SignSGD with Majority Vote for Communication-Efficient
  * Distributed Learning", ISIT 2023 (arXiv:2302.07475); mechanics from the first author's code
- * (chanho26/SignSGD_Codec); ALGORITHMS.md §5.
+ * (chanho26/SignSGD_Codec); docs/quantizers.md#s3gdmv.
  *
  * Worker n chooses a set S_n of at most K coordinates of its slab g_n (D = n coordinates):
  * - select=top: the min(K, nnz(g_n)) largest |g_i|, ties by the lower index (top_k_select.hpp);
- * - select=rand: K = min(K, D) indices from the shared seed by the §0.3 partial Fisher–Yates
+ * - select=rand: K = min(K, D) indices from the shared seed by the partial Fisher–Yates
  *   shuffle (Purpose::kSelection, keyed per worker), so the decoder regenerates S_n.
  * It sends sign(g_i) for i ∈ S_n; its decoded message is the ternary vector t_n with
  * t_{n,i} = sign(g_i) on S_n and 0 elsewhere. The server outputs the majority vote
@@ -19,7 +19,7 @@
  * compressor.
  *
  * K: `k` if k > 0, else ⌈kappa·D⌉ (forgiving binary rounding: 0.1·30 gives 3), and kappa=auto
- * (the default) means K = ⌈D/N⌉ with N the number of workers, the §5.3 heuristic "K ≈ D/N, the
+ * (the default) means K = ⌈D/N⌉ with N the number of workers, our heuristic "K ≈ D/N, the
  * smallest K that gives every coordinate one expected vote"; N is shared out of band.
  *
  * Worker bit layout (MSB-first, bit_writer.hpp):
@@ -27,10 +27,10 @@
  *   1-based position), then |S| sign bits in index order (1 = negative). Total
  *   \f$γ(|S|+1) + \sum_j γ(\mathrm{gap}_j) + |S|\f$.
  * - select=rand: K sign bits in increasing index order (1 = negative, so an exact zero votes +1,
- *   the §0.1 sign convention); no index bits.
+ *   docs/quantizers.md#signs); no index bits.
  * Reported beside the exact stream (stats, bits of one worker message, mean over workers):
  * `bits_naive` = |S|(1 + ⌈log2 D⌉), `bits_enum` = |S| + ⌈log2 C(D,|S|)⌉ (enumerative ideal),
- * `bits_bitmap` = D + |S| (§5.4), all as if S were sent explicitly (also for rand); `selected`
+ * `bits_bitmap` = D + |S|, all as if S were sent explicitly (also for rand); `selected`
  * = |S|.
  *
  * Downlink (counted, a realizable stream): o in the select=top worker layout on its support,
@@ -38,7 +38,7 @@
  * the stat `downlink_bits_enum`.
  *
  * Server stats (from decoded data): `vote_coverage` = |∪_n S_n|/D, the fraction of coordinates
- * with at least one vote; `mean_votes` = Σ_n|S_n|/D, the §5.3 expected votes per coordinate;
+ * with at least one vote; `mean_votes` = Σ_n|S_n|/D, the expected votes per coordinate;
  * `tie_frac` = voted coordinates whose votes cancel, over D; `support_frac` = |supp(o)|/D.
  * Truth-based (Diagnose): `sign_agree`, the |ḡ_i|-weighted fraction of supp(o) where o_i has
  * the sign of the true mean ḡ_i, and `sign_agree_raw`, unweighted (1 on an empty support).

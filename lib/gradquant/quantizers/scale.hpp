@@ -1,8 +1,8 @@
 #pragma once
 /**
  * @file scale.hpp
- * Rounding of transmitted scales (ALGORITHMS.md §1.3, lock-step rounding): the float32 value
- * sent on the wire is chosen so that the quantizer's index can never leave its alphabet.
+ * Rounding of transmitted scales (docs/quantizers.md#rounding, lock-step rounding): the float32
+ * value sent on the wire is chosen so that the quantizer's index can never leave its alphabet.
  */
 #include <cstddef>
 #include <utility>

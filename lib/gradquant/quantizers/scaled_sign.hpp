@@ -4,8 +4,9 @@
  * `scaledsign`: the sign vector scaled by the mean absolute value.
  *
  * S. P. Karimireddy, Q. Rebjock, S. U. Stich, M. Jaggi, "Error Feedback Fixes SignSGD and other
- * Gradient Compression Schemes", ICML 2019 (arXiv:1901.09847); ALGORITHMS.md §6.4. (EF-SignSGD
- * adds error feedback on top; that belongs to training and is not part of this encoder.)
+ * Gradient Compression Schemes", ICML 2019 (arXiv:1901.09847); docs/quantizers.md#scaledsign.
+ * (EF-SignSGD adds error feedback on top; that belongs to training and is not part of this
+ * encoder.)
  *
  * \f$C(v) = c\,\mathrm{sign}(v)\f$ with \f$c = \|v\|_1/D\f$ rounded to the nearest float32 and
  * sign(0) = +1. Deterministic and biased: a δ-contraction with

@@ -6,7 +6,7 @@
  * J. Bernstein, Y.-X. Wang, K. Azizzadenesheli, A. Anandkumar, "signSGD: Compressed
  * Optimisation for Non-Convex Problems", ICML 2018 (arXiv:1802.04434); J. Bernstein, J. Zhao,
  * K. Azizzadenesheli, A. Anandkumar, "signSGD with Majority Vote is Communication Efficient
- * and Fault Tolerant", ICLR 2019 (arXiv:1810.05291); ALGORITHMS.md §6.3.
+ * and Fault Tolerant", ICLR 2019 (arXiv:1810.05291); docs/quantizers.md#sign.
  *
  * Worker: sign(g_i) ∈ {−1, +1} with sign(0) = +1, no scale. Server:
  * \f$o_i = \mathrm{sgn}_0(\sum_n \mathrm{sign}(g_{n,i}))\f$; a tie (possible only for an even
@@ -14,8 +14,8 @@
  * one bit per coordinate). Reported as `tie_frac`, the fraction of tied coordinates.
  *
  * The output is a direction (SignOutput() is true): errors are those of the best scalar fit
- * c* = ⟨o, g⟩/‖o‖² (ALGORITHMS.md §5.4). For one worker's ±1 vector this is the exact,
- * deterministic \f$\|g\|^2 − \|g\|_1^2/D\f$, which ExpectedError() returns.
+ * c* = ⟨o, g⟩/‖o‖² (docs/quantizers.md#best-scalar-fit). For one worker's ±1 vector this is the
+ * exact, deterministic \f$\|g\|^2 − \|g\|_1^2/D\f$, which ExpectedError() returns.
  *
  * Bit layout (uplink): D bits in flat index order, 1 = negative (g_i < 0), 0 = non-negative.
  * Downlink: with ties=one, o in D bits the same way; with ties=zero, o is ternary and is sent

@@ -2,7 +2,7 @@
 /**
  * @file sign_bits.hpp
  * One bit per coordinate, written a word at a time: the sign bit of signSGD, scaled sign and
- * S3GD-MV (1 = negative, §0.1: sign(0) = +1) and 1-bit SGD's "positive" bit.
+ * S3GD-MV (1 = negative, sign(0) = +1: docs/quantizers.md#signs) and 1-bit SGD's "positive" bit.
  */
 #include <cstddef>
 

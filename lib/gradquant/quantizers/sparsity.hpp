@@ -2,7 +2,7 @@
 /**
  * @file sparsity.hpp
  * The sparsity parameters shared by `topk` and `randk`: an absolute count `k`, or a fraction
- * `kappa` of each tensor's size (ALGORITHMS.md §5.1, §6.6, §6.7).
+ * `kappa` of each tensor's size (docs/quantizers.md#topk, docs/quantizers.md#randk).
  */
 #include <cstdint>
 

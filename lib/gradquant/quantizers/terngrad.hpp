@@ -5,7 +5,7 @@
  *
  * W. Wen, C. Xu, F. Yan, C. Wu, Y. Wang, Y. Chen, H. Li, "TernGrad: Ternary Gradients to
  * Reduce Communication in Distributed Deep Learning", NeurIPS 2017 (arXiv:1705.07878);
- * ALGORITHMS.md §6.2.
+ * docs/quantizers.md#terngrad.
  *
  * Per bucket (bucket = 0: the whole slab) with scale s = float32(max_i |g_i|) rounded up so
  * that |g_i|/s <= 1: b_i = [U_i < |g_i|/s] with U_i = Rng(ctx.Key(), kRounding).Uniform(i),

@@ -4,7 +4,7 @@
  * `tnq`: truncated non-uniform quantization (TNQSGD).
  *
  * G. Yan, T. Li, Y. Xiao, C. Li, L. Song, "Truncated Non-Uniform Quantization for Distributed
- * SGD", arXiv:2402.01160, 2024; ALGORITHMS.md §3 (objective and levels reconstructed there,
+ * SGD", arXiv:2402.01160, 2024; docs/quantizers.md#tnq (objective and levels reconstructed there,
  * see stats/tnq_theory.hpp).
  *
  * Per bucket: γ̂ = mean |g_i| (the Laplace MLE), rounded to float32; encoder and decoder both

@@ -1,12 +1,12 @@
 #pragma once
 /**
  * @file top_k_select.hpp
- * Top-K index selection (ALGORITHMS.md §6.6): the K largest |g_i|, ties broken by lower index
- * [ASSUME], as one total order, so the selected set is unique.
+ * Top-K index selection (docs/quantizers.md#topk): the K largest |g_i|, ties broken by lower index,
+ * as one total order, so the selected set is unique.
  *
  * Zero entries are never selected: selecting them would cost index and value bits for nothing,
  * so fewer than K indices come back when g has fewer than K nonzeros (as S3GD-MV's min(K, nnz),
- * §5.1). The error is the same as if zeros had been sent.
+ * docs/quantizers.md#s3gdmv). The error is the same as if zeros had been sent.
  */
 #include <cstddef>
 #include <vector>

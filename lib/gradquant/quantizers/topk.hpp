@@ -1,12 +1,12 @@
 #pragma once
 /**
  * @file topk.hpp
- * `topk`: Top-K sparsification, without error feedback (one recorded step; §6.5's memory
- * belongs to training).
+ * `topk`: Top-K sparsification, without error feedback (one recorded step; error feedback
+ * belongs to training, docs/quantizers.md#no-error-feedback).
  *
  * S. U. Stich, J.-B. Cordonnier, M. Jaggi, "Sparsified SGD with Memory", NeurIPS 2018
  * (arXiv:1809.07599); A. F. Aji, K. Heafield, "Sparse Communication for Distributed Gradient
- * Descent", EMNLP 2017; ALGORITHMS.md §6.6.
+ * Descent", EMNLP 2017; docs/quantizers.md#topk.
  *
  * S = the K = ceil(κ·n) (or `k`) nonzero coordinates of largest |g_i|, ties by lower index
  * (fewer when g has fewer than K nonzeros); \f$C(g) = g_S\f$. Biased and deterministic, with the

@@ -10,8 +10,8 @@
  * the stream is word (i mod 4) of the Philox4x32-10 block floor(i/4) (counter = block index, as
  * two 32-bit words, then two zero words). Uniform(i) = Word(i)·2^-32 lies in [0, 1).
  *
- * Resolution: 2^-32 rather than the 53 bits ALGORITHMS.md §0.3 suggests, so that one Philox block
- * gives four uniforms instead of two: the generator is the cost floor of every dithered or
+ * Resolution: 2^-32 rather than 53 bits (see docs/format.md#random-numbers), so that one Philox
+ * block gives four uniforms instead of two: the generator is the cost floor of every dithered or
  * stochastically rounded quantizer. Gradients are float32 (24-bit mantissas), so a 2^-32 grid for
  * dithers and rounding probabilities is far finer than the data it acts on.
  */

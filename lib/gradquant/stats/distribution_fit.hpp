@@ -2,7 +2,7 @@
 /**
  * @file distribution_fit.hpp
  * Zero-location Laplace and Gaussian fits of a pool of gradient values and their
- * Kolmogorov–Smirnov distances (ALGORITHMS.md §9: TNQ assumes Laplace(0, γ) gradients; the KS
+ * Kolmogorov–Smirnov distances (docs/quantizers.md#tnq: TNQ assumes Laplace(0, γ) gradients; the KS
  * distance says how far the data is from that model, and from the Gaussian alternative).
  *
  * Fits (maximum likelihood with the location fixed at 0, as the quantizer models assume):

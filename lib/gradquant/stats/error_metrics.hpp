@@ -1,11 +1,12 @@
 #pragma once
 /**
  * @file error_metrics.hpp
- * How far a reconstruction is from the truth, in double precision (ALGORITHMS.md §0.6).
+ * How far a reconstruction is from the truth, in double precision
+ * (docs/quantizers.md#error-metrics).
  *
  * Sign-like outputs (votes, sign vectors: Quantizer::SignOutput()) carry a direction without a
  * magnitude. Their error is that of the best scalar fit c* o with c* = <o, g>/||o||^2
- * (ALGORITHMS.md §5.4):
+ * (docs/quantizers.md#best-scalar-fit):
  * \f[ \|c^* o - g\|^2 = \|g\|^2 - \langle o, g\rangle^2/\|o\|^2 . \f]
  * compress and analyze both measure error through FitErrorSq, so their numbers agree.
  */

@@ -2,8 +2,8 @@
 /**
  * @file gradient_stats.hpp
  * How the gradients themselves behave, per (layer, record) or pooled over several: size, tails,
- * fitted laws, and agreement across workers (ALGORITHMS.md §8, §9). `gradquant analyze` prints
- * one row of GradientStats per GradientSummary.
+ * fitted laws, and agreement across workers (docs/cli.md#columns-of-the-gradients-table).
+ * `gradquant analyze` prints one row of GradientStats per GradientSummary.
  *
  * A summary of one (layer, record) pools every coordinate of every worker. Summaries merge:
  * - exactly, as the statistics of the concatenated data: the moments (norm, max |g|, kurtosis,
@@ -23,7 +23,7 @@
 
 namespace gradquant {
 
-/** The finished numbers of one row; see the analyze section of docs/README.md for each. */
+/** The finished numbers of one row; see docs/cli.md#columns-of-the-gradients-table for each. */
 struct GradientStats {
   double norm;          ///< sqrt(mean over workers and records of ||g_w||²) (whole row)
   double meanNorm;      ///< sqrt(mean over records of ||ḡ||²), ḡ the workers' mean

@@ -1,13 +1,13 @@
 #pragma once
 /**
  * @file worker_agreement.hpp
- * Agreement between workers beyond correlation (ALGORITHMS.md §8): sign agreement with the
- * mean, which drives the error of majority votes, and the overlap of the workers' Top-K sets,
- * which drives sparsified methods (S3GD-MV, Top-K).
+ * Agreement between workers beyond correlation (docs/cli.md#columns-of-the-gradients-table): sign
+ * agreement with the mean, which drives the error of majority votes, and the overlap of the
+ * workers' Top-K sets, which drives sparsified methods (S3GD-MV, Top-K).
  *
- * Sign agreement: with sign(x) = +1 for x >= 0 and −1 otherwise (§0.1, the 1-bit alphabet) and
- * ḡ the mean of the W workers, the raw rate is the fraction of (worker, coordinate) pairs with
- * sign(g_wi) = sign(ḡ_i); the weighted rate weighs coordinate i by |ḡ_i|:
+ * Sign agreement: with sign(x) = +1 for x >= 0 and −1 otherwise (docs/quantizers.md#signs, the
+ * 1-bit alphabet) and ḡ the mean of the W workers, the raw rate is the fraction of (worker,
+ * coordinate) pairs with sign(g_wi) = sign(ḡ_i); the weighted rate weighs coordinate i by |ḡ_i|:
  * \f[ \frac{\sum_{w,i} |\bar g_i|\,[\mathrm{sign}(g_{wi}) = \mathrm{sign}(\bar g_i)]}
  *          {W \sum_i |\bar g_i|} . \f]
  *

@@ -1,9 +1,9 @@
 #pragma once
 /**
  * @file worker_correlation.hpp
- * Pearson correlation across workers (ALGORITHMS.md §8): how alike the workers' gradients are,
- * which is what side-information (NDQSG), vote (signSGD-MV, S3GD-MV) and subspace (GradiVeQ)
- * methods exploit.
+ * Pearson correlation across workers (docs/cli.md#columns-of-the-gradients-table): how alike the
+ * workers' gradients are, which is what side-information (NDQSG), vote (signSGD-MV, S3GD-MV) and
+ * subspace (GradiVeQ) methods exploit.
  *
  * For W workers' slabs x_1..x_W of one layer (coordinates as samples), the centered co-moment
  * matrix C_ab = Σ_i (x_ai − x̄_a)(x_bi − x̄_b) gives Pearson's r_ab = C_ab/sqrt(C_aa C_bb).
