@@ -15,7 +15,7 @@ Two markers, both HTML comments (invisible when the markdown is rendered):
   <!-- gen-image: COMMAND -->
 
       A line of its own, no end marker: COMMAND writes a picture (e.g. a plot script with
-      -o docs/x.png); the tool runs it and checks that every `-o FILE` it names exists and is
+      -o docs/bounds.png); the tool runs it and checks that every `-o FILE` it names exists and is
       not empty.
 
 Every COMMAND runs from the repository root through `bash -o pipefail -c`, so a failing
