@@ -6,7 +6,7 @@ GQ = $(BUILD)/apps/gradquant
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS = cmake g++ make pkg-config libarmadillo-dev libopenblas-dev libhdf5-dev libcxxopts-dev catch2 \
        zlib1g-dev python3-h5py python3-numpy python3-matplotlib \
-       clang-14 libclang-rt-14-dev libomp-14-dev valgrind
+       clang-14 libclang-rt-14-dev libomp-14-dev clang-format-14 valgrind
 # Sanitizer, fuzzing and valgrind runs (fuzz/README.md); sanitize and fuzz share one build folder.
 SAN_BUILD ?= build-asan
 SAN_CTEST_ARGS ?=
@@ -20,7 +20,7 @@ SAN_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1:strict_string_checks=1 \
 VALGRIND = valgrind -q --trace-children=yes --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
            --errors-for-leak-kinds=definite
 
-.PHONY: all deps build test test-fast demo docs clean format sanitize fuzz valgrind
+.PHONY: all deps build test test-fast demo docs clean format format-check sanitize fuzz valgrind
 
 all: build
 
@@ -108,8 +108,12 @@ valgrind: build
 	wait $$a; a=$$?; cat $(BUILD)/valgrind_a.log $(BUILD)/valgrind_b.log; \
 	[ $$a -eq 0 ] && [ $$b -eq 0 ]
 
-format:
-	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+format: deps
+	clang-format-14 -i $$(git ls-files '*.cpp' '*.hpp')
+
+# Fails (and names each file and line) when a tracked C++ file is not clang-format clean.
+format-check: deps
+	clang-format-14 --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
