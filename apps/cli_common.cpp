@@ -14,18 +14,21 @@
 namespace gradquant::cli {
 
 void AddFormatOption(cxxopts::Options& options) {
-  options.add_options()("format", "output: table, csv, json, or auto (table on a terminal, csv "
-                                  "otherwise)",
-                        cxxopts::value<std::string>()->default_value("auto"))(
-      "h,help", "show this help");
+  options.add_options()("format",
+                        "output: table, csv, json, or auto (table on a terminal, csv "
+                        "otherwise)",
+                        cxxopts::value<std::string>()->default_value("auto"))("h,help",
+                                                                              "show this help");
 }
 
 void AddDumpOptions(cxxopts::Options& options) {
-  options.add_options()("layers", "only layers whose name matches this regular expression "
-                                  "(default: all)",
+  options.add_options()("layers",
+                        "only layers whose name matches this regular expression "
+                        "(default: all)",
                         cxxopts::value<std::string>())(
-      "records", "only these 0-based records: indices and half-open ranges A:B (A to B-1, like "
-                 "Python slices), e.g. 0,4 or 2:6 (= 2,3,4,5) or 3: (default: all)",
+      "records",
+      "only these 0-based records: indices and half-open ranges A:B (A to B-1, like "
+      "Python slices), e.g. 0,4 or 2:6 (= 2,3,4,5) or 3: (default: all)",
       cxxopts::value<std::string>());
   AddFormatOption(options);
 }
@@ -199,8 +202,10 @@ std::unique_ptr<Quantizer> MakeQuantizer(const std::string& spec) {
       repeated += " -q " + name.substr(start, comma - start);
       start = comma + 1;
     }
-    throw SpecError("-q " + spec + ": one quantizer per -q (commas separate a spec's parameters, "
-                    "as in qsgd:s=7,bucket=512); for several, repeat the option:" + repeated);
+    throw SpecError("-q " + spec +
+                    ": one quantizer per -q (commas separate a spec's parameters, "
+                    "as in qsgd:s=7,bucket=512); for several, repeat the option:" +
+                    repeated);
   }
   return BuiltinRegistry().Make(spec);
 }

@@ -159,9 +159,9 @@ void AddOptions(cxxopts::Options& options) {
       "q,quantizer",
       "quantizer spec name[:key=value,...]; repeat for several (see 'gradquant "
       "list') (default: none)",
-      cxxopts::value<std::string>())(
-      "trials", "independent runs R per quantizer; trial r uses seed + r",
-      cxxopts::value<std::size_t>()->default_value("20"))(
+      cxxopts::value<std::string>())("trials",
+                                     "independent runs R per quantizer; trial r uses seed + r",
+                                     cxxopts::value<std::size_t>()->default_value("20"))(
       "seed", "shared random seed of trial 0 (= compress --seed)",
       cxxopts::value<std::uint64_t>()->default_value("0"))(
       "by",

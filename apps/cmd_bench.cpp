@@ -68,17 +68,19 @@ int RunBench(int argc, char** argv) {
       cxxopts::value<std::vector<std::string>>())(
       "size", "synthetic slab size in elements",
       cxxopts::value<std::size_t>()->default_value("16777216"))(
-      "shape", "synthetic layer shape instead of a vector of --size, e.g. 4096x4096 or "
-               "512x512x8x8 (matrix methods such as powersgd and gradiveq need 2-D or 4-D)",
-      cxxopts::value<std::string>())(
-      "workers", "synthetic workers", cxxopts::value<std::uint32_t>()->default_value("1"))(
+      "shape",
+      "synthetic layer shape instead of a vector of --size, e.g. 4096x4096 or "
+      "512x512x8x8 (matrix methods such as powersgd and gradiveq need 2-D or 4-D)",
+      cxxopts::value<std::string>())("workers", "synthetic workers",
+                                     cxxopts::value<std::uint32_t>()->default_value("1"))(
       "threads", "OpenMP threads", cxxopts::value<int>()->default_value("1"))(
       "repeat", "timed runs per measurement, after one warm-up",
       cxxopts::value<int>()->default_value("5"))(
       "membw-mib", "buffer for the memory bandwidth reference, MiB (far above the caches)",
       cxxopts::value<std::size_t>()->default_value("512"))(
-      "cpu-time", "time with this thread's CPU clock, not the wall clock (--threads 1 only): "
-                  "for a machine shared with other jobs; the bandwidth reference stays wall time");
+      "cpu-time",
+      "time with this thread's CPU clock, not the wall clock (--threads 1 only): "
+      "for a machine shared with other jobs; the bandwidth reference stays wall time");
   AddDumpOptions(options);
   AddNonfiniteOption(options);
   options.parse_positional({"inputs"});
@@ -91,8 +93,7 @@ int RunBench(int argc, char** argv) {
   const bool cpuTime = args.count("cpu-time") > 0;
   if (cpuTime && threads != 1) throw SpecError("--cpu-time needs --threads 1");
   omp_set_num_threads(threads);
-  const auto specs = args.count("quantizer") ? Repeated(args, "quantizer")
-                                             : DefaultSpecs();
+  const auto specs = args.count("quantizer") ? Repeated(args, "quantizer") : DefaultSpecs();
   std::vector<std::unique_ptr<Quantizer>> quantizers;
   for (const auto& s : specs) quantizers.push_back(MakeQuantizer(s));
 

@@ -30,10 +30,12 @@ void PrintReport(const std::vector<LayerTotals>& totals, const Quantizer& q, con
                  const CompressOptions& opts, const std::vector<std::string>& inputs,
                  Format format) {
   const auto extra = ExtraStatKeys(totals);
-  std::vector<std::string> columns = {"quantizer", "seed", "layer", "n", "records", "workers",
-                                      "bits", "bits_per_coord", "bits_entropy_per_coord",
-                                      "ratio", "nmse", "nmse_theory", "theory_kind", "agg_nmse",
-                                      "downlink_bits", "nonfinite"};
+  std::vector<std::string> columns = {"quantizer",   "seed",           "layer",
+                                      "n",           "records",        "workers",
+                                      "bits",        "bits_per_coord", "bits_entropy_per_coord",
+                                      "ratio",       "nmse",           "nmse_theory",
+                                      "theory_kind", "agg_nmse",       "downlink_bits",
+                                      "nonfinite"};
   columns.insert(columns.end(), extra.begin(), extra.end());
   Report report(columns);
   AddStandardMeta(report, "compress");
@@ -51,14 +53,23 @@ void PrintReport(const std::vector<LayerTotals>& totals, const Quantizer& q, con
                           static_cast<double>(dump.Workers());
     auto entropy = t.stats.find("bits_entropy");
     double entropyPerCoord = std::nan("");
-    if (!whole && entropy != t.stats.end()) entropyPerCoord = Ratio(entropy->second, static_cast<double>(t.n));
-    std::vector<Cell> cells = {q.Spec(), opts.seed, t.name, t.n, t.records,
-                               std::uint64_t{dump.Workers()}, t.bits,
-                               Ratio(static_cast<double>(t.bits), coords), entropyPerCoord,
+    if (!whole && entropy != t.stats.end())
+      entropyPerCoord = Ratio(entropy->second, static_cast<double>(t.n));
+    std::vector<Cell> cells = {q.Spec(),
+                               opts.seed,
+                               t.name,
+                               t.n,
+                               t.records,
+                               std::uint64_t{dump.Workers()},
+                               t.bits,
+                               Ratio(static_cast<double>(t.bits), coords),
+                               entropyPerCoord,
                                Ratio(32.0 * coords, static_cast<double>(t.bits)),
                                Ratio(t.errorSq, t.normSq),
                                t.theoryKind == "none" ? std::nan("") : Ratio(t.theorySq, t.normSq),
-                               t.theoryKind, Ratio(t.aggErrorSq, t.aggNormSq), t.downlinkBits,
+                               t.theoryKind,
+                               Ratio(t.aggErrorSq, t.aggNormSq),
+                               t.downlinkBits,
                                t.nonfinite};
     for (const auto& key : extra) {
       const auto it = t.stats.find(key);

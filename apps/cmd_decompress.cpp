@@ -32,8 +32,8 @@ int RunDecompress(int argc, char** argv) {
     report.Meta("output", out);
     for (const auto& t : totals) {
       const double coords = static_cast<double>(t.n) * static_cast<double>(t.slabs);
-      report.Row({t.name, t.n, t.records, t.bits, static_cast<double>(t.bits) / coords,
-                  t.downlinkBits});
+      report.Row(
+          {t.name, t.n, t.records, t.bits, static_cast<double>(t.bits) / coords, t.downlinkBits});
     }
     report.Print(std::cout, format);
   };

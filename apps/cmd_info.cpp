@@ -7,7 +7,8 @@
 namespace gradquant::cli {
 
 int RunInfo(int argc, char** argv) {
-  cxxopts::Options options("gradquant info", "Show the records, workers, layers and attributes of a dump.");
+  cxxopts::Options options("gradquant info",
+                           "Show the records, workers, layers and attributes of a dump.");
   options.positional_help("DUMP...");
   options.add_options()("inputs", "dump files (one dump, workers concatenated)",
                         cxxopts::value<std::vector<std::string>>());

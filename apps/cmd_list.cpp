@@ -32,7 +32,8 @@ int RunList(int argc, char** argv) {
   for (const auto& name : registry.Names()) {
     const auto& desc = registry.Get(name).description;
     const auto docs = registry.Docs(name);
-    if (docs.empty()) report.Row({name, desc, std::string(), std::string(), std::string(), std::string()});
+    if (docs.empty())
+      report.Row({name, desc, std::string(), std::string(), std::string(), std::string()});
     for (const auto& d : docs) report.Row({name, desc, d.key, d.defaultValue, d.range, d.meaning});
   }
   report.Print(std::cout, format);

@@ -89,17 +89,15 @@ cxxopts::Options OptimizeOptions() {
       "family under a budget of uplink bits per coordinate (exact bits of the real encoders).");
   options.positional_help("DUMP...");
   options.add_options()("inputs", "dump files", cxxopts::value<std::vector<std::string>>())(
-      "part",
-      "thresholds, frontier or both (two tables; JSON: one object with both)",
+      "part", "thresholds, frontier or both (two tables; JSON: one object with both)",
       cxxopts::value<std::string>()->default_value("both"))(
       "bits", "TNQ bits per coordinate, a list: 3 or 2,3,4",
       cxxopts::value<std::string>()->default_value("3"))(
-      "bits-range",
-      "TNQ bits A:B, both ends included (inclusive: 2:4 = 2,3,4), instead of --bits", cxxopts::value<std::string>())(
-      "budget", "frontier budgets in bits per coordinate, a list: 2 or 1,2,4",
-      cxxopts::value<std::string>()->default_value("2"))(
-      "families", "frontier families, a list (default: all)",
-      cxxopts::value<std::string>())(
+      "bits-range", "TNQ bits A:B, both ends included (inclusive: 2:4 = 2,3,4), instead of --bits",
+      cxxopts::value<std::string>())("budget",
+                                     "frontier budgets in bits per coordinate, a list: 2 or 1,2,4",
+                                     cxxopts::value<std::string>()->default_value("2"))(
+      "families", "frontier families, a list (default: all)", cxxopts::value<std::string>())(
       "overload-tol", "NDQSG: largest predicted overload rate accepted",
       cxxopts::value<double>()->default_value("0.001"))(
       "trials", "TNQ Monte Carlo seeds per measurement",
@@ -192,9 +190,8 @@ int RunOptimize(int argc, char** argv) {
   fopts.overloadTolerance = args["overload-tol"].as<double>();
   // The thresholds read each item once, from the dump; the frontier passes over the slabs once
   // per spec it evaluates, from a copy that is cheap to read again (slab_spill.hpp).
-  Report frontier = part == "thresholds"
-                        ? Report({})
-                        : FrontierReport(SpillSlabs(set), budgets, families, fopts);
+  Report frontier =
+      part == "thresholds" ? Report({}) : FrontierReport(SpillSlabs(set), budgets, families, fopts);
   AddMeta(frontier, "frontier", base, inputs);
   frontier.Meta("budget_unit", "uplink_bits_per_coord");
   frontier.Meta("overload_tol", double{fopts.overloadTolerance});

@@ -102,13 +102,16 @@ int main(int argc, char** argv) {
     }
     return code;
   } catch (const cxxopts::exceptions::exception& e) {
-    std::cerr << "gradquant: error: " << e.what() << " (see 'gradquant " << command << " --help')\n";
+    std::cerr << "gradquant: error: " << e.what() << " (see 'gradquant " << command
+              << " --help')\n";
     return kExitUsage;
   } catch (const gradquant::SpecError& e) {
-    std::cerr << "gradquant: error: " << e.what() << " (see 'gradquant " << command << " --help')\n";
+    std::cerr << "gradquant: error: " << e.what() << " (see 'gradquant " << command
+              << " --help')\n";
     return kExitUsage;
   } catch (const gradquant::NonfiniteError& e) {
-    std::cerr << "gradquant: error: " << e.what() << " (--nonfinite zero replaces such values by 0)\n";
+    std::cerr << "gradquant: error: " << e.what()
+              << " (--nonfinite zero replaces such values by 0)\n";
     return kExitInput;
   } catch (const gradquant::IoError& e) {
     std::cerr << "gradquant: error: " << e.what() << '\n';

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -94,10 +94,18 @@ std::string JsonString(const std::string& s) {
   std::string out = "\"";
   for (char ch : s) {
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(ch) < 0x20) {
           char buf[8];
@@ -144,7 +152,8 @@ void Report::Print(std::ostream& out, Format format) const {
     for (std::size_t c = 0; c < columns_.size(); ++c) s << (c ? "," : "") << columns_[c];
     s << '\n';
     for (const auto& row : rows_) {
-      for (std::size_t c = 0; c < row.size(); ++c) s << (c ? "," : "") << CsvField(Text(row[c], true));
+      for (std::size_t c = 0; c < row.size(); ++c)
+        s << (c ? "," : "") << CsvField(Text(row[c], true));
       s << '\n';
     }
   } else if (format == Format::kJson) {
@@ -166,12 +175,14 @@ void Report::Print(std::ostream& out, Format format) const {
     std::vector<std::size_t> width(columns_.size());
     for (std::size_t c = 0; c < columns_.size(); ++c) width[c] = columns_[c].size();
     for (const auto& row : rows_) {
-      for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], Text(row[c], false).size());
+      for (std::size_t c = 0; c < row.size(); ++c)
+        width[c] = std::max(width[c], Text(row[c], false).size());
     }
     auto line = [&](auto cell) {
       for (std::size_t c = 0; c < columns_.size(); ++c) {
         const std::string t = cell(c);
-        const bool left = c == 0 || (!rows_.empty() && std::holds_alternative<std::string>(rows_[0][c]));
+        const bool left =
+            c == 0 || (!rows_.empty() && std::holds_alternative<std::string>(rows_[0][c]));
         if (c) s << "  ";
         if (left) {
           s << t << std::string(width[c] - t.size(), ' ');

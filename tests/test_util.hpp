@@ -1,14 +1,13 @@
 #pragma once
 // Shared helpers for the tests: synthetic slabs from the project's own generator, contexts,
 // temporary folders and running the real binary.
+#include <armadillo>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <armadillo>
 
 #include "gradquant/core/layer_info.hpp"
 #include "gradquant/quantizers/quantizer.hpp"

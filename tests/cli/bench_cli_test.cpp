@@ -13,9 +13,9 @@ namespace gradquant {
 namespace {
 
 const std::string kSample = test::SourcePath("data/fmnist_cnn.h5");
-const std::vector<std::string> kBenchColumns = {
-    "quantizer",   "n",           "threads",    "bits_per_coord", "encode_gbps",
-    "decode_gbps", "membw_gbps", "encode_frac", "decode_frac"};
+const std::vector<std::string> kBenchColumns = {"quantizer",      "n",           "threads",
+                                                "bits_per_coord", "encode_gbps", "decode_gbps",
+                                                "membw_gbps",     "encode_frac", "decode_frac"};
 
 TEST_CASE("bench times each -q spec whole, commas included, on synthetic data", "[cli]") {
   const auto r = test::RunGradquant(
@@ -45,8 +45,8 @@ TEST_CASE("bench on a dump whose path contains a comma reports its bits as compr
   test::TempDir dir;
   const std::string dump = dir / "run,1.h5";
   std::filesystem::copy_file(kSample, dump);
-  const auto bench = test::RunGradquant("bench '" + dump +
-                                        "' --repeat 1 --membw-mib 16 -q dqsg:s=3 --format csv");
+  const auto bench =
+      test::RunGradquant("bench '" + dump + "' --repeat 1 --membw-mib 16 -q dqsg:s=3 --format csv");
   INFO(bench.err);
   REQUIRE(bench.exitCode == 0);
   const auto compress = test::RunGradquant("compress '" + dump + "' -q dqsg:s=3 -o " +

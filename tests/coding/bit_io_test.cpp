@@ -74,10 +74,11 @@ TEST_CASE("A byte count that disagrees with the bit count is rejected", "[bitstr
 
 TEST_CASE("Elias code lengths match the known values", "[bitstream]") {
   const std::vector<std::pair<std::uint64_t, int>> omega = {
-      {1, 1}, {2, 3}, {3, 3}, {4, 6}, {7, 6}, {8, 7}, {15, 7}, {16, 11}, {100, 13}, {1000, 17},
-      {1000000, 31}};
+      {1, 1},  {2, 3},   {3, 3},    {4, 6},     {7, 6},       {8, 7},
+      {15, 7}, {16, 11}, {100, 13}, {1000, 17}, {1000000, 31}};
   for (const auto& [n, len] : omega) CHECK(OmegaLength(n) == len);
-  for (const auto& [n, len] : std::vector<std::pair<std::uint64_t, int>>{{1, 1}, {2, 3}, {4, 5}, {1000, 19}}) {
+  for (const auto& [n, len] :
+       std::vector<std::pair<std::uint64_t, int>>{{1, 1}, {2, 3}, {4, 5}, {1000, 19}}) {
     CHECK(GammaLength(n) == len);
   }
   for (const auto& [n, len] : std::vector<std::pair<std::uint64_t, int>>{
@@ -139,9 +140,9 @@ TEST_CASE("PutFixed, PutWords and GetFixed equal field-by-field Put and Get", "[
   const bool portable = GENERATE(false, true);  // the AVX2 packers (where present), then not
   ForcePortablePaths(portable);
   for (int width = 0; width <= 40; ++width) {
-    for (int lead : {0, 3, 32, 63}) {        // bits already pending before the fields
-      for (std::size_t count : {std::size_t{1}, std::size_t{63}, std::size_t{64},
-                                std::size_t{1000}, std::size_t{2113}}) {
+    for (int lead : {0, 3, 32, 63}) {  // bits already pending before the fields
+      for (std::size_t count : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{1000},
+                                std::size_t{2113}}) {
         std::vector<std::uint32_t> values(count);
         for (auto& v : values) v = rng.Word(word++);  // wider than the field: masked
         BitWriter slow, fast;

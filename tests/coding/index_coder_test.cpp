@@ -1,9 +1,9 @@
 // The exact index-set codes of coding/index_coder.hpp: round trips, lengths, corrupt input.
-#include <catch2/catch.hpp>
+#include "gradquant/coding/index_coder.hpp"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 
-#include "gradquant/coding/index_coder.hpp"
 #include "gradquant/coding/codes.hpp"
 #include "gradquant/core/error.hpp"
 #include "gradquant/random/partial_shuffle.hpp"

@@ -1,9 +1,9 @@
 // Ternary packing (coding/trits.hpp): sizes, round trips and rejection of invalid patterns.
-#include <catch2/catch.hpp>
+#include "gradquant/coding/trits.hpp"
 
+#include <catch2/catch.hpp>
 #include <vector>
 
-#include "gradquant/coding/trits.hpp"
 #include "gradquant/core/error.hpp"
 #include "gradquant/random/rng.hpp"
 

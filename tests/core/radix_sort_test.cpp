@@ -29,14 +29,14 @@ std::vector<float> HardPool(std::size_t n) {
 }
 
 void CheckNegativeZerosFirst(const std::vector<float>& values) {
-  const auto firstPositiveZero = std::find_if(values.begin(), values.end(), [](float v) {
-    return v == 0.0f && !std::signbit(v);
-  });
+  const auto firstPositiveZero = std::find_if(
+      values.begin(), values.end(), [](float v) { return v == 0.0f && !std::signbit(v); });
   CHECK(std::none_of(firstPositiveZero, values.end(),
                      [](float v) { return v == 0.0f && std::signbit(v); }));
 }
 
-TEST_CASE("RadixSort orders floats as std::sort does, zeros, extremes and ties included", "[core]") {
+TEST_CASE("RadixSort orders floats as std::sort does, zeros, extremes and ties included",
+          "[core]") {
   std::vector<float> values = HardPool(200003);
   std::vector<float> expected = values;
   std::sort(expected.begin(), expected.end());

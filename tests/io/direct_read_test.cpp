@@ -59,7 +59,8 @@ TEST_CASE("Fletcher32 sums big-endian 16-bit words as HDF5 does", "[io]") {
   CHECK((got >> 16) % 65535 == sum2 % 65535);
 }
 
-TEST_CASE("UndoFilters inverts shuffle, deflate and fletcher32 and refuses damaged chunks", "[io]") {
+TEST_CASE("UndoFilters inverts shuffle, deflate and fletcher32 and refuses damaged chunks",
+          "[io]") {
   const auto raw = Ramp(4 * 1000 + 2);  // two bytes after the last whole element
   std::vector<std::uint8_t> out;
   SECTION("intact") {

@@ -1,10 +1,9 @@
 // compress gives the same messages, reconstructions, aggregates and totals on 1 and 2 threads:
 // the pipeline of (layer, record) tasks and the pieces inside large slabs never change a bit.
-#include <catch2/catch.hpp>
+#include <H5Cpp.h>
 #include <omp.h>
 
-#include <H5Cpp.h>
-
+#include <catch2/catch.hpp>
 
 #include "gradquant/io/dump.hpp"
 #include "gradquant/io/dump_writer.hpp"

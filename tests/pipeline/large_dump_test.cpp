@@ -4,9 +4,9 @@
 // the filters and the thread count never change a message, a reconstruction or a total. The
 // small chunks are inflated by gradquant's own reader (io/direct_read.hpp), not by HDF5.
 // ctest label "large" (tests/CMakeLists.txt); `make test` runs it.
-#include <catch2/catch.hpp>
 #include <omp.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 
 #include "gradquant/io/dump.hpp"

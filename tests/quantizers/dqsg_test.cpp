@@ -1,6 +1,5 @@
 // DQSG against docs/quantizers.md#dqsg.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 
 #include "gradquant/coding/bit_reader.hpp"

@@ -1,7 +1,6 @@
 // Golden bitstreams: a change of any wire format shows up as a diff of tests/golden/hashes.tsv.
 // GRADQUANT_UPDATE_GOLDEN=1 rewrites the bits and hash columns (commit that only on purpose).
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -58,7 +57,8 @@ TEST_CASE("Bitstreams match their golden hashes", "[golden][bitstream]") {
       CHECK(m.bits == bits);
       CHECK(actual == hash);
     }
-    rewritten << spec << '\t' << seed << '\t' << shapeText << '\t' << m.bits << '\t' << actual << '\n';
+    rewritten << spec << '\t' << seed << '\t' << shapeText << '\t' << m.bits << '\t' << actual
+              << '\n';
     ++rows;
   }
   CHECK(rows > 0);

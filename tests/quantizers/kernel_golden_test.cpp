@@ -4,9 +4,9 @@
 // method stats. Written by the kernels as they were before the speed work, so any change of
 // bytes, reconstructions, theory or stats by a faster kernel (or by a thread count) fails here.
 // GRADQUANT_UPDATE_GOLDEN=1 rewrites the hash columns (commit that only on purpose).
-#include <catch2/catch.hpp>
 #include <omp.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -74,8 +74,8 @@ std::vector<arma::fvec> Slabs(std::size_t n, std::uint32_t workers, std::uint64_
 }
 
 // Runs `records` records as compress does (encode, decode, diagnose, theory, observe).
-Hashes Run(const Quantizer& q, const LayerInfo& layer, std::uint32_t workers,
-           std::uint64_t records, std::uint64_t seed, const std::string& data) {
+Hashes Run(const Quantizer& q, const LayerInfo& layer, std::uint32_t workers, std::uint64_t records,
+           std::uint64_t seed, const std::string& data) {
   Hashes h;
   auto state = q.NewLayerState(layer);
   for (std::uint64_t r = 0; r < records; ++r) {
@@ -123,7 +123,8 @@ TEST_CASE("Kernels match their golden hashes at 1 and 2 threads", "[golden][kern
     std::string spec, shapeText, data, msg, recon, theory, stats;
     std::uint64_t seed = 0, records = 0;
     std::uint32_t workers = 0;
-    fields >> spec >> seed >> shapeText >> data >> workers >> records >> msg >> recon >> theory >> stats;
+    fields >> spec >> seed >> shapeText >> data >> workers >> records >> msg >> recon >> theory >>
+        stats;
     const auto q = BuiltinRegistry().Make(spec);
     const LayerInfo layer = test::Layer(ParseShape(shapeText), "kernel", 2);
     for (int threads : {1, 2}) {
@@ -137,8 +138,8 @@ TEST_CASE("Kernels match their golden hashes at 1 and 2 threads", "[golden][kern
         CHECK(h.theory.Hex() == theory);
         CHECK(h.stats.Hex() == stats);
       } else if (threads == 1) {
-        rewritten << spec << '\t' << seed << '\t' << shapeText << '\t' << data << '\t' << workers << '\t'
-                  << records << '\t' << h.messages.Hex() << '\t' << h.recon.Hex() << '\t'
+        rewritten << spec << '\t' << seed << '\t' << shapeText << '\t' << data << '\t' << workers
+                  << '\t' << records << '\t' << h.messages.Hex() << '\t' << h.recon.Hex() << '\t'
                   << h.theory.Hex() << '\t' << h.stats.Hex() << '\n';
       }
     }

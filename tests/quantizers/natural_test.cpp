@@ -1,12 +1,12 @@
 // Natural compression against docs/quantizers.md#natural.
-#include <catch2/catch.hpp>
+#include "gradquant/quantizers/natural.hpp"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 
 #include "gradquant/coding/bit_writer.hpp"
 #include "gradquant/core/error.hpp"
-#include "gradquant/quantizers/natural.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "test_util.hpp"
 

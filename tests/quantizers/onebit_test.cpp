@@ -1,6 +1,5 @@
 // 1-bit SGD's quantizer against docs/quantizers.md#onebit.
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "gradquant/coding/bit_writer.hpp"

@@ -1,9 +1,9 @@
 // PowerSGD against docs/quantizers.md#powersgd.
-#include <catch2/catch.hpp>
+#include "gradquant/quantizers/powersgd.hpp"
 
+#include <catch2/catch.hpp>
 #include <cstring>
 
-#include "gradquant/quantizers/powersgd.hpp"
 #include "gradquant/core/error.hpp"
 #include "gradquant/quantizers/householder_qr.hpp"
 #include "gradquant/quantizers/registry.hpp"

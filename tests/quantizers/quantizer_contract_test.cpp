@@ -14,8 +14,10 @@ struct Case {
 };
 
 // Shapes that exercise tiny slabs, odd sizes, matrices and 4-D conv weights.
-const std::vector<Case> kCases = {{{1}, "one element"},      {{7}, "odd vector"},
-                                  {{1000}, "vector"},        {{12, 30}, "matrix"},
+const std::vector<Case> kCases = {{{1}, "one element"},
+                                  {{7}, "odd vector"},
+                                  {{1000}, "vector"},
+                                  {{12, 30}, "matrix"},
                                   {{8, 4, 3, 3}, "conv weight"}};
 
 std::vector<arma::fvec> Workers(std::size_t n, std::uint32_t count, std::uint64_t seed) {

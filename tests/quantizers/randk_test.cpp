@@ -1,9 +1,9 @@
 // Random-K against docs/quantizers.md#randk.
-#include <catch2/catch.hpp>
+#include "gradquant/quantizers/randk.hpp"
 
+#include <catch2/catch.hpp>
 #include <set>
 
-#include "gradquant/quantizers/randk.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "test_util.hpp"
 

@@ -2,9 +2,8 @@
 // has a golden bitstream row, and (through the registry) in the thread and contract tests. A
 // method added with one registry entry and no row fails here until
 // GRADQUANT_UPDATE_GOLDEN=1 adds its row (golden_test.cpp).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <set>
 #include <string>

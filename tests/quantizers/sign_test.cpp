@@ -1,10 +1,11 @@
 // signSGD with majority vote against docs/quantizers.md#sign.
+#include "gradquant/quantizers/sign.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "gradquant/core/error.hpp"
-#include "gradquant/quantizers/registry.hpp"
 #include "gradquant/quantizers/majority_vote.hpp"
-#include "gradquant/quantizers/sign.hpp"
+#include "gradquant/quantizers/registry.hpp"
 #include "test_util.hpp"
 
 namespace gradquant {

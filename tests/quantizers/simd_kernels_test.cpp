@@ -1,13 +1,13 @@
 // The AVX2 loops give the same bits as the portable loops that define them (simd_kernels.hpp).
 // On a machine without AVX2 both runs take the portable path and the test is trivially true.
-#include <catch2/catch.hpp>
+#include "gradquant/quantizers/simd_kernels.hpp"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
-#include "gradquant/quantizers/simd_kernels.hpp"
 #include "gradquant/random/rng.hpp"
 #include "test_util.hpp"
 
@@ -19,8 +19,16 @@ namespace {
 std::vector<float> Values(std::size_t n, std::uint64_t seed, float step) {
   const arma::fvec g = test::LaplaceSlab(n, 1.0, seed);
   std::vector<float> v(g.begin(), g.end());
-  const float special[] = {0.0f,  -0.0f, step, -step, 2 * step, 0.5f * step, 1e-40f, -1e-42f,
-                           std::numeric_limits<float>::max(), -std::numeric_limits<float>::max()};
+  const float special[] = {0.0f,
+                           -0.0f,
+                           step,
+                           -step,
+                           2 * step,
+                           0.5f * step,
+                           1e-40f,
+                           -1e-42f,
+                           std::numeric_limits<float>::max(),
+                           -std::numeric_limits<float>::max()};
   for (std::size_t i = 0; i < n; i += 7) v[i] = special[(i / 7) % 10];
   return v;
 }
@@ -89,9 +97,11 @@ TEST_CASE("SIMD kernels equal their portable loops bit for bit", "[kernels][simd
       std::size_t clipA = 0, clipB = 0;
       kernels::ForcePortable(true);
       std::vector<std::uint32_t> a(kN), b(kN);
-      clipA = kernels::TnqSymbolsFew(g.data(), words.data(), kN, levels.data(), levels.size(), a.data());
+      clipA = kernels::TnqSymbolsFew(g.data(), words.data(), kN, levels.data(), levels.size(),
+                                     a.data());
       kernels::ForcePortable(false);
-      clipB = kernels::TnqSymbolsFew(g.data(), words.data(), kN, levels.data(), levels.size(), b.data());
+      clipB = kernels::TnqSymbolsFew(g.data(), words.data(), kN, levels.data(), levels.size(),
+                                     b.data());
       CHECK(SameBits(a, b));
       CHECK(clipA == clipB);
     }
@@ -121,7 +131,8 @@ TEST_CASE("SIMD kernels equal their portable loops bit for bit", "[kernels][simd
     side[5] = 1e300;  // a clamped coarse index
     for (double count : {0.0, 1.0, 3.0}) {
       const auto [a, b] = Both<std::int32_t>(kN, [&](std::int32_t* out) {
-        kernels::NestedIndices(m.data(), words.data(), kN, 0.1, 5.0, 4.0e8, side.data(), count, out);
+        kernels::NestedIndices(m.data(), words.data(), kN, 0.1, 5.0, 4.0e8, side.data(), count,
+                               out);
       });
       CHECK(SameBits(a, b));
     }
@@ -144,9 +155,8 @@ TEST_CASE("SIMD kernels equal their portable loops bit for bit", "[kernels][simd
     for (std::size_t size : {std::size_t{4}, std::size_t{8}, std::size_t{16}}) {
       std::vector<std::uint32_t> s2(kN);
       for (std::size_t i = 0; i < kN; ++i) s2[i] = sym[i] % size;
-      const auto [a, b] = Both<float>(kN, [&](float* out) {
-        kernels::Lookup(s2.data(), kN, table.data(), size, out);
-      });
+      const auto [a, b] = Both<float>(
+          kN, [&](float* out) { kernels::Lookup(s2.data(), kN, table.data(), size, out); });
       CHECK(SameBits(a, b));
     }
   }
@@ -158,9 +168,9 @@ TEST_CASE("SIMD kernels divide where a product with the inverse would floor diff
   // Found by search: g·RN(1/d) + U and RN(g/d) + U floor to different integers here, and
   // r·RN(1/(ρd)) + 1/2 and RN(r/(ρd)) + 1/2 too. A loop that trusted the product would fail.
   const std::vector<std::pair<float, std::uint32_t>> dither = {
-      {2.39442873f, 2289648327u}, {-2.59255886f, 333777942u}, {-2.91961479f, 3164123750u},
+      {2.39442873f, 2289648327u},  {-2.59255886f, 333777942u},  {-2.91961479f, 3164123750u},
       {-2.67432284f, 3188848042u}, {-2.69759607f, 4001512735u}, {-1.29627943f, 2314372619u},
-      {1.24973297f, 3605924063u}, {2.12586355f, 3077588728u}};
+      {1.24973297f, 3605924063u},  {2.12586355f, 3077588728u}};
   std::vector<float> g;
   std::vector<std::uint32_t> w;
   for (int copy = 0; copy < 4; ++copy) {  // whole vectors and a scalar tail
@@ -180,9 +190,10 @@ TEST_CASE("SIMD kernels divide where a product with the inverse would floor diff
                          fast.data());
   CHECK(SameBits(portable, fast));
 
-  const std::vector<std::pair<std::uint32_t, double>> nested = {
-      {2, 0.061500001698732397}, {2, 0.061500001698732404}, {1, -0.061500001698732348},
-      {0, -0.1845000050961971}};
+  const std::vector<std::pair<std::uint32_t, double>> nested = {{2, 0.061500001698732397},
+                                                                {2, 0.061500001698732404},
+                                                                {1, -0.061500001698732348},
+                                                                {0, -0.1845000050961971}};
   std::vector<std::uint32_t> m, half;
   std::vector<double> y;
   for (int copy = 0; copy < 4; ++copy) {
@@ -211,7 +222,8 @@ TEST_CASE("SIMD kernels agree where a product cannot decide and the division run
   std::vector<std::uint32_t> zero(n, 0u), quarter(n, 0x40000000u), half(n, 0x80000000u);
   {
     std::vector<float> g(n);
-    for (std::size_t i = 0; i < n; ++i) g[i] = 3.0f * static_cast<float>(static_cast<int>(i % 61) - 30);
+    for (std::size_t i = 0; i < n; ++i)
+      g[i] = 3.0f * static_cast<float>(static_cast<int>(i % 61) - 30);
     const auto [a, b] = Both<std::int32_t>(n, [&](std::int32_t* out) {
       kernels::DitherIndices(g.data(), zero.data(), n, 3.0, 100, 0, out);
     });

@@ -1,8 +1,9 @@
+#include "gradquant/quantizers/spec.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "gradquant/core/error.hpp"
 #include "gradquant/quantizers/registry.hpp"
-#include "gradquant/quantizers/spec.hpp"
 
 namespace gradquant {
 
@@ -24,8 +25,8 @@ TEST_CASE("ParseSpec rejects malformed specs", "[spec]") {
 
 TEST_CASE("Registry errors name the problem", "[spec]") {
   const Registry& r = BuiltinRegistry();
-  CHECK_THROWS_WITH(r.Make("qsdg"), Catch::Contains("unknown quantizer 'qsdg'") &&
-                                        Catch::Contains("qsgd"));
+  CHECK_THROWS_WITH(r.Make("qsdg"),
+                    Catch::Contains("unknown quantizer 'qsdg'") && Catch::Contains("qsgd"));
   CHECK_THROWS_WITH(r.Make("qsgd:bits=3"), Catch::Contains("unknown parameter 'bits'") &&
                                                Catch::Contains("known: bucket, coding, norm, s"));
   CHECK_THROWS_WITH(r.Make("qsgd:s=0"), Catch::Contains("s=0 out of range [1, 1048576]"));

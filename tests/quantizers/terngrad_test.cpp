@@ -1,6 +1,5 @@
 // TernGrad against docs/quantizers.md#terngrad.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "gradquant/coding/bit_writer.hpp"

@@ -1,7 +1,6 @@
 // Top-K against docs/quantizers.md#topk, plus its index coding and downlink.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <numeric>
 
 #include "gradquant/coding/index_coder.hpp"

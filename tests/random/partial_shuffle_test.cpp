@@ -1,13 +1,12 @@
 // The sparse partial Fisher–Yates shuffle of random/partial_shuffle.hpp
 // (docs/quantizers.md#shared-randomness).
-#include <catch2/catch.hpp>
+#include "gradquant/random/partial_shuffle.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <numeric>
 #include <set>
-
-#include "gradquant/random/partial_shuffle.hpp"
 
 namespace gradquant {
 

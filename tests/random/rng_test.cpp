@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "gradquant/random/rng.hpp"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "gradquant/random/philox.hpp"
-#include "gradquant/random/rng.hpp"
 
 namespace gradquant {
 

@@ -2,9 +2,9 @@
 // error against exact theory, bias against R, agreement with compress, and stateful methods.
 #include "gradquant/pipeline/analyze_job.hpp"
 
-#include <catch2/catch.hpp>
 #include <omp.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "gradquant/coding/bit_reader.hpp"
@@ -333,7 +333,8 @@ TEST_CASE("analyze gives the same numbers, bit for bit, on 1 and 2 threads", "[s
   }
   REQUIRE(one.gradients.size() == two.gradients.size());
   for (std::size_t i = 0; i < one.gradients.size(); ++i) {
-    const GradientStats a = one.gradients[i].summary.Finish(), b = two.gradients[i].summary.Finish();
+    const GradientStats a = one.gradients[i].summary.Finish(),
+                        b = two.gradients[i].summary.Finish();
     INFO(one.gradients[i].key.layer);
     for (auto field : {&GradientStats::norm, &GradientStats::meanNorm, &GradientStats::maxAbs,
                        &GradientStats::kurtosis, &GradientStats::ksLaplace, &GradientStats::ksGauss,
@@ -393,7 +394,7 @@ TEST_CASE("Degenerate dumps: one worker and an all-zero layer give NaN, not a cr
   CHECK(zs.norm == 0.0);
   CHECK(std::isnan(zs.kurtosis));
   CHECK(std::isnan(zs.ksLaplace));
-  CHECK(std::isnan(ls.corrMean));    // no pair of workers
+  CHECK(std::isnan(ls.corrMean));  // no pair of workers
   CHECK(std::isnan(ls.corrOthers));
   CHECK(std::isnan(ls.topkJaccard));
   CHECK(ls.signAgree == 1.0);  // a lone worker agrees with itself

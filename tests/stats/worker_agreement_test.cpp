@@ -44,8 +44,10 @@ TEST_CASE("Top-K indices equal a full sort by (|g| descending, index ascending)"
     const float fa = std::fabs(g[a]), fb = std::fabs(g[b]);
     return fa != fb ? fa > fb : a < b;
   });
-  for (std::size_t k : {std::size_t{1}, std::size_t{500}, std::size_t{4321}, static_cast<std::size_t>(g.n_elem)}) {
-    std::vector<std::size_t> expected(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
+  for (std::size_t k :
+       {std::size_t{1}, std::size_t{500}, std::size_t{4321}, static_cast<std::size_t>(g.n_elem)}) {
+    std::vector<std::size_t> expected(order.begin(),
+                                      order.begin() + static_cast<std::ptrdiff_t>(k));
     std::sort(expected.begin(), expected.end());
     INFO("k " << k);
     CHECK(LargestMagnitudes(g, k) == expected);

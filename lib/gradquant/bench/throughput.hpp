@@ -5,11 +5,10 @@
  * reference every quantizer is held against) and a quantizer's encode and decode throughput in
  * GB/s of float32 input (median of repeated runs after a warm-up).
  */
+#include <armadillo>
 #include <cstddef>
 #include <string>
 #include <vector>
-
-#include <armadillo>
 
 #include "gradquant/core/layer_info.hpp"
 #include "gradquant/quantizers/quantizer.hpp"

@@ -1,11 +1,11 @@
 #include "gradquant/coding/bit_pack.hpp"
 
-#include "gradquant/core/cpu.hpp"
-
 #include <immintrin.h>
 
 #include <cstring>
 #include <utility>
+
+#include "gradquant/core/cpu.hpp"
 
 namespace gradquant {
 namespace {
@@ -99,8 +99,10 @@ __attribute__((target("avx2"))) void PackBlocksAvx2(const std::uint32_t* v, std:
     int fill = 0;  // pending bits in acc, left-aligned
 #pragma GCC unroll 8
     for (int c = 0; c < 8; ++c) {
-      const __m256i lo = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 8 * c)));
-      const __m256i hi = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 8 * c + 4)));
+      const __m256i lo =
+          _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 8 * c)));
+      const __m256i hi =
+          _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 8 * c + 4)));
       const __m256i x = _mm256_or_si256(_mm256_sllv_epi64(_mm256_and_si256(lo, mask), shiftLo),
                                         _mm256_sllv_epi64(_mm256_and_si256(hi, mask), shiftHi));
       const __m128i y = _mm_or_si128(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
@@ -149,7 +151,8 @@ __attribute__((target("avx2"))) void UnpackBlocksAvx2(const std::uint8_t* data, 
   const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
   constexpr int kChunk = 8 * W;
   for (std::size_t b = 0; b < 8 * blocks; ++b, pos += kChunk, v += 8) {
-    const __m256i chunk = _mm256_set1_epi64x(static_cast<std::int64_t>(Load64(data, size, pos) >> (64 - kChunk)));
+    const __m256i chunk =
+        _mm256_set1_epi64x(static_cast<std::int64_t>(Load64(data, size, pos) >> (64 - kChunk)));
     const __m256i lo = _mm256_and_si256(_mm256_srlv_epi64(chunk, shiftLo), mask);
     const __m256i hi = _mm256_and_si256(_mm256_srlv_epi64(chunk, shiftHi), mask);
     // The low halves of the eight 64-bit lanes, in order.
@@ -184,7 +187,8 @@ void UnpackAll(const std::uint8_t* data, std::size_t size, std::uint64_t pos, st
 template <std::size_t... I>
 void PackDispatch(int width, const std::uint32_t* v, std::size_t count, std::uint64_t* w,
                   std::index_sequence<I...>) {
-  ((width == static_cast<int>(I) + 1 ? PackAll<static_cast<int>(I) + 1>(v, count, w) : void()), ...);
+  ((width == static_cast<int>(I) + 1 ? PackAll<static_cast<int>(I) + 1>(v, count, w) : void()),
+   ...);
 }
 
 template <std::size_t... I>
@@ -240,7 +244,8 @@ void UnpackBitsAsFloats(const std::uint8_t* data, std::size_t size, std::uint64_
   }
   if (i < count) {
     const std::uint64_t word = Load64(data, size, bitPos);
-    for (std::size_t j = 0; i + j < count; ++j) out[i + j] = (word >> (63 - j)) & 1 ? ifOne : ifZero;
+    for (std::size_t j = 0; i + j < count; ++j)
+      out[i + j] = (word >> (63 - j)) & 1 ? ifOne : ifZero;
   }
 }
 

@@ -36,8 +36,8 @@ float BitReader::GetFloat32() {
 
 void BitReader::CheckFixed(std::size_t count, int nbits) const {
   if (static_cast<std::uint64_t>(nbits) * count > bits_ - pos_) {
-    Fail("ends after " + std::to_string(bits_) + " bits, " + std::to_string(count) +
-         " fields of " + std::to_string(nbits) + " bits wanted at bit " + std::to_string(pos_));
+    Fail("ends after " + std::to_string(bits_) + " bits, " + std::to_string(count) + " fields of " +
+         std::to_string(nbits) + " bits wanted at bit " + std::to_string(pos_));
   }
 }
 
@@ -51,7 +51,8 @@ BitReader BitReader::At(std::uint64_t pos) const {
 void BitReader::GetFixed(std::uint32_t* values, std::size_t count, int nbits) {
   CheckFixed(count, nbits);
   if (nbits == 0 || nbits > kMaxPackWidth) {  // no field, or leading zeros above 32 bits
-    for (std::size_t i = 0; i < count; ++i) values[i] = static_cast<std::uint32_t>(GetUnchecked(nbits));
+    for (std::size_t i = 0; i < count; ++i)
+      values[i] = static_cast<std::uint32_t>(GetUnchecked(nbits));
     return;
   }
   UnpackFixed(data_, size_, pos_, nbits, count, values);
@@ -70,8 +71,8 @@ void BitReader::GetBitsAsFloats(std::size_t count, float ifOne, float ifZero, fl
 void BitReader::PeekFixed(std::uint64_t at, std::uint32_t* values, std::size_t count,
                           int nbits) const {
   if (at > bits_ || static_cast<std::uint64_t>(nbits) * count > bits_ - at) {
-    Fail("ends after " + std::to_string(bits_) + " bits, " + std::to_string(count) +
-         " fields of " + std::to_string(nbits) + " bits wanted at bit " + std::to_string(at));
+    Fail("ends after " + std::to_string(bits_) + " bits, " + std::to_string(count) + " fields of " +
+         std::to_string(nbits) + " bits wanted at bit " + std::to_string(at));
   }
   if (nbits == 0) {
     for (std::size_t i = 0; i < count; ++i) values[i] = 0;
@@ -90,8 +91,8 @@ void BitReader::Skip(std::uint64_t nbits) {
 
 void BitReader::ExpectEnd() const {
   if (pos_ != bits_) {
-    Fail("has " + std::to_string(bits_ - pos_) + " unread bits after bit " +
-         std::to_string(pos_) + " of " + std::to_string(bits_));
+    Fail("has " + std::to_string(bits_ - pos_) + " unread bits after bit " + std::to_string(pos_) +
+         " of " + std::to_string(bits_));
   }
   const int pad = static_cast<int>(size_ * 8 - bits_);
   if (pad > 0 && (data_[size_ - 1] & ((1u << pad) - 1)) != 0) Fail("has non-zero padding bits");

@@ -1,9 +1,9 @@
 #include "gradquant/coding/bit_writer.hpp"
 
-#include "gradquant/coding/bit_pack.hpp"
-
 #include <algorithm>
 #include <cstring>
+
+#include "gradquant/coding/bit_pack.hpp"
 
 namespace gradquant {
 

@@ -47,8 +47,7 @@ SymbolCounts::SymbolCounts(std::uint32_t alphabet, std::size_t n) : alphabet_(al
   if (alphabet <= kDenseAlphabet) {
     // Thread numbers of this team, or of a team a plan may start below it.
     const int threads = std::max(omp_get_max_threads(), omp_get_num_threads());
-    counts_.assign(static_cast<std::size_t>(threads),
-                   std::vector<std::uint64_t>(alphabet, 0));
+    counts_.assign(static_cast<std::size_t>(threads), std::vector<std::uint64_t>(alphabet, 0));
   } else {
     symbols_.assign(n, 0);
   }

@@ -36,7 +36,7 @@ class SymbolCounts {
   std::uint32_t alphabet_;
   std::size_t n_;
   std::vector<std::vector<std::uint64_t>> counts_;  // per thread, dense alphabets
-  std::vector<std::uint32_t> symbols_;               // large alphabets
+  std::vector<std::uint32_t> symbols_;              // large alphabets
 };
 
 }  // namespace gradquant

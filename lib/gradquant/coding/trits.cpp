@@ -69,7 +69,8 @@ void GetTrits(BitReader& r, std::int8_t* trits, std::size_t count, TritPacking p
       }
       if (worst > 2) {
         const auto bad = std::find(digits, digits + len, 3u) - digits;
-        r.Fail("trit pattern 11 at trit " + std::to_string(first + b + static_cast<std::size_t>(bad)));
+        r.Fail("trit pattern 11 at trit " +
+               std::to_string(first + b + static_cast<std::size_t>(bad)));
       }
     }
     return;

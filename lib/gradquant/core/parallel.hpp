@@ -36,8 +36,8 @@ void ParallelFor(std::size_t n, Body&& body) {
     run(0);
   } else if (InTeam()) {
     // One task per item for a few (large) items; else a few tasks per thread.
-    const std::ptrdiff_t tasks =
-        n <= 64 ? static_cast<std::ptrdiff_t>(n) : 4 * static_cast<std::ptrdiff_t>(omp_get_num_threads());
+    const std::ptrdiff_t tasks = n <= 64 ? static_cast<std::ptrdiff_t>(n)
+                                         : 4 * static_cast<std::ptrdiff_t>(omp_get_num_threads());
 #pragma omp taskloop num_tasks(tasks)
     for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
       run(static_cast<std::size_t>(i));

@@ -26,15 +26,16 @@ bool CheckFletcher32(std::vector<std::uint8_t>& buffer) {
   std::memcpy(&stored, buffer.data() + size, 4);
   const std::uint32_t sum = Fletcher32(buffer.data(), size);
   const std::uint32_t pairs = SwapBytePairs(sum);
-  const bool ok = stored == sum || stored == pairs || ByteSwap(stored) == sum ||
-                  ByteSwap(stored) == pairs;
+  const bool ok =
+      stored == sum || stored == pairs || ByteSwap(stored) == sum || ByteSwap(stored) == pairs;
   buffer.resize(size);
   return ok;
 }
 
 bool Inflate(const std::vector<std::uint8_t>& in, std::size_t expected,
              std::vector<std::uint8_t>& out) {
-  if (in.size() > std::numeric_limits<uLong>::max() || expected > std::numeric_limits<uLongf>::max()) {
+  if (in.size() > std::numeric_limits<uLong>::max() ||
+      expected > std::numeric_limits<uLongf>::max()) {
     return false;
   }
   out.resize(expected);

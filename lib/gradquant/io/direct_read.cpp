@@ -9,7 +9,8 @@
 namespace gradquant::detail {
 namespace {
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the direct reader copies float32 LE as is");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the direct reader copies float32 LE as is");
 
 constexpr std::uint64_t kValueBytes = 4;
 // An unfiltered slab is read in pieces of this many values, so one slab spreads over threads.
@@ -108,7 +109,8 @@ bool PlanSlab(const H5::DataSet& ds, const DirectLayout& layout, std::uint64_t r
   const std::uint64_t n = layout.dims[2];
   pieces->clear();
   if (!layout.chunked) {
-    const std::uint64_t start = layout.address + ((record * layout.dims[1] + worker) * n) * kValueBytes;
+    const std::uint64_t start =
+        layout.address + ((record * layout.dims[1] + worker) * n) * kValueBytes;
     for (std::uint64_t first = 0; first < n; first += kPieceValues) {
       const std::uint64_t count = std::min(kPieceValues, n - first);
       pieces->push_back({start + first * kValueBytes, count * kValueBytes, first, count, 0});
@@ -129,8 +131,8 @@ bool PlanSlab(const H5::DataSet& ds, const DirectLayout& layout, std::uint64_t r
     }
     const std::uint64_t count = std::min(c[2], n - first);
     if (layout.pipeline.empty()) {  // read only this slab's values of the chunk
-      pieces->push_back({layout.base + address + skip * kValueBytes, count * kValueBytes, first,
-                         count, 0});
+      pieces->push_back(
+          {layout.base + address + skip * kValueBytes, count * kValueBytes, first, count, 0});
     } else {
       pieces->push_back({layout.base + address, bytes, first, count, skip});
     }

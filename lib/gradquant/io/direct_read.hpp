@@ -22,7 +22,7 @@ namespace gradquant::detail {
 
 /** Where a dataset's values lie in its file, when gradquant can read them itself. */
 struct DirectLayout {
-  bool usable = false;   ///< little-endian float32, contiguous or chunked, known filters
+  bool usable = false;  ///< little-endian float32, contiguous or chunked, known filters
   bool chunked = false;
   std::uint64_t address = 0;  ///< contiguous: file offset of the first value
   std::uint64_t base = 0;     ///< added to chunk addresses (the user block's size)
@@ -35,10 +35,10 @@ DirectLayout DescribeLayout(const H5::H5File& file, const H5::DataSet& ds);
 
 /** Stored bytes that yield values [first, first + count) of a slab. */
 struct DirectPiece {
-  std::uint64_t offset = 0;  ///< file offset of the stored bytes
-  std::uint64_t bytes = 0;   ///< stored size (after the filters)
+  std::uint64_t offset = 0;            ///< file offset of the stored bytes
+  std::uint64_t bytes = 0;             ///< stored size (after the filters)
   std::uint64_t first = 0, count = 0;  ///< the slab values it yields
-  std::uint64_t skip = 0;  ///< values before them in the decoded bytes
+  std::uint64_t skip = 0;              ///< values before them in the decoded bytes
 };
 
 /**

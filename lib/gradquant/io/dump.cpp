@@ -41,7 +41,7 @@ bool AllFinite(const float* x, std::size_t n) {
 struct OpenFile {
   DumpFile info;
   H5::H5File h5;
-  std::vector<H5::DataSet> layers;  // in model order
+  std::vector<H5::DataSet> layers;           // in model order
   std::vector<detail::DirectLayout> direct;  // per layer: how ReadSlab may bypass H5Dread
   FileDescriptor fd;  // the same file, for the direct reads (-1: none, all reads go through HDF5)
 };
@@ -60,18 +60,19 @@ std::vector<std::int64_t> ReadSteps(const std::string& path, const H5::H5File& h
   Guard(path, "/steps", [&] {
     const H5::DataSet ds = h5.openDataSet("steps");
     const auto dims = detail::Dims(ds);
-    if (dims.size() != 1) Bad(path, "/steps", "has " + std::to_string(dims.size()) +
-                                                  " axes, expected 1 [S]");
-    if (ds.getDataType().getClass() != H5T_INTEGER) Bad(path, "/steps", "is not an integer dataset");
+    if (dims.size() != 1)
+      Bad(path, "/steps", "has " + std::to_string(dims.size()) + " axes, expected 1 [S]");
+    if (ds.getDataType().getClass() != H5T_INTEGER)
+      Bad(path, "/steps", "is not an integer dataset");
     if (dims[0] == 0) Bad(path, "/steps", "is empty (S = 0), expected at least one record");
     steps.resize(dims[0]);
     ds.read(steps.data(), H5::PredType::NATIVE_INT64);
   });
   for (std::size_t i = 1; i < steps.size(); ++i) {
     if (steps[i] <= steps[i - 1]) {
-      Bad(path, "/steps", "is not strictly increasing (" + std::to_string(steps[i - 1]) +
-                              " then " + std::to_string(steps[i]) + " at record " +
-                              std::to_string(i) + ")");
+      Bad(path, "/steps",
+          "is not strictly increasing (" + std::to_string(steps[i - 1]) + " then " +
+              std::to_string(steps[i]) + " at record " + std::to_string(i) + ")");
     }
   }
   return steps;
@@ -88,9 +89,9 @@ std::vector<std::string> LayerOrder(const std::string& path, const H5::Group& gr
       }
     }
     if (names.size() != grads.getNumObjs()) {
-      Bad(path, "/gradients attribute 'order'", "lists " + std::to_string(names.size()) +
-                                                    " names but the group holds " +
-                                                    std::to_string(grads.getNumObjs()));
+      Bad(path, "/gradients attribute 'order'",
+          "lists " + std::to_string(names.size()) + " names but the group holds " +
+              std::to_string(grads.getNumObjs()));
     }
   } else {
     for (hsize_t i = 0; i < grads.getNumObjs(); ++i) names.push_back(grads.getObjnameByIdx(i));
@@ -117,15 +118,16 @@ LayerInfo CheckLayer(const std::string& path, const H5::Group& grads, const std:
       Bad(path, object, "is not a floating-point dataset (float16/32/64 expected)");
     }
     if (dims[0] != records) {
-      Bad(path, object, "has " + std::to_string(dims[0]) + " records but /steps has " +
-                            std::to_string(records));
+      Bad(path, object,
+          "has " + std::to_string(dims[0]) + " records but /steps has " + std::to_string(records));
     }
     if (dims[1] == 0) Bad(path, object, "has no workers (W = 0)");
     if (dims[2] == 0) Bad(path, object, "has no coordinates (N = 0)");
     if (*workers == 0) *workers = dims[1];
     if (dims[1] != *workers) {
-      Bad(path, object, "has " + std::to_string(dims[1]) + " workers, other layers have " +
-                            std::to_string(*workers));
+      Bad(path, object,
+          "has " + std::to_string(dims[1]) + " workers, other layers have " +
+              std::to_string(*workers));
     }
     layer.n = dims[2];
     if (out->attrExists("shape")) {
@@ -139,8 +141,9 @@ LayerInfo CheckLayer(const std::string& path, const H5::Group& grads, const std:
         }
       }
       if (product != layer.n) {
-        Bad(path, object, "attribute 'shape' has product " + std::to_string(product) +
-                              " but N = " + std::to_string(layer.n));
+        Bad(path, object,
+            "attribute 'shape' has product " + std::to_string(product) +
+                " but N = " + std::to_string(layer.n));
       }
     } else {
       layer.shape = {layer.n};
@@ -166,11 +169,13 @@ OpenFile OpenOne(const std::string& path, std::vector<std::int64_t>* steps,
     if (format != "gradients") {
       Bad(path, "/", "attribute gradquant_format is '" + format + "', expected 'gradients'");
     }
-    if (!f.h5.attrExists("gradquant_version")) Bad(path, "/", "has no attribute 'gradquant_version'");
+    if (!f.h5.attrExists("gradquant_version"))
+      Bad(path, "/", "has no attribute 'gradquant_version'");
     const std::int64_t version = detail::ReadIntAttr(f.h5, "gradquant_version");
     if (version != 1) {
-      Bad(path, "/", "attribute gradquant_version is " + std::to_string(version) +
-                         ", this gradquant reads version 1");
+      Bad(path, "/",
+          "attribute gradquant_version is " + std::to_string(version) +
+              ", this gradquant reads version 1");
     }
     for (int i = 0; i < f.h5.getNumAttrs(); ++i) {
       const H5::Attribute a = f.h5.openAttribute(static_cast<unsigned>(i));
@@ -186,9 +191,9 @@ OpenFile OpenOne(const std::string& path, std::vector<std::int64_t>* steps,
   const auto names = LayerOrder(path, grads);
   const bool first = layers->empty();
   if (!first && names.size() != layers->size()) {
-    Bad(path, "/gradients", "has " + std::to_string(names.size()) +
-                                " parameters but the first file has " +
-                                std::to_string(layers->size()));
+    Bad(path, "/gradients",
+        "has " + std::to_string(names.size()) + " parameters but the first file has " +
+            std::to_string(layers->size()));
   }
   for (std::size_t i = 0; i < names.size(); ++i) {
     H5::DataSet ds;
@@ -198,9 +203,9 @@ OpenFile OpenOne(const std::string& path, std::vector<std::int64_t>* steps,
       layers->push_back(layer);
     } else if ((*layers)[i].name != layer.name || (*layers)[i].n != layer.n ||
                (*layers)[i].shape != layer.shape) {
-      Bad(path, "/gradients/" + layer.name, "does not match the first file's parameter " +
-                                                std::to_string(i) + " ('" + (*layers)[i].name +
-                                                "', N = " + std::to_string((*layers)[i].n) + ")");
+      Bad(path, "/gradients/" + layer.name,
+          "does not match the first file's parameter " + std::to_string(i) + " ('" +
+              (*layers)[i].name + "', N = " + std::to_string((*layers)[i].n) + ")");
     }
     f.direct.push_back(detail::DescribeLayout(f.h5, ds));
     f.layers.push_back(ds);
@@ -210,8 +215,9 @@ OpenFile OpenOne(const std::string& path, std::vector<std::int64_t>* steps,
     std::int64_t declared = 0;
     Guard(path, "/ attribute 'workers'", [&] { declared = detail::ReadIntAttr(f.h5, "workers"); });
     if (declared != static_cast<std::int64_t>(f.info.workers)) {
-      Bad(path, "/", "attribute workers = " + std::to_string(declared) + " but the datasets have " +
-                         std::to_string(f.info.workers));
+      Bad(path, "/",
+          "attribute workers = " + std::to_string(declared) + " but the datasets have " +
+              std::to_string(f.info.workers));
     }
   }
   return f;
@@ -316,8 +322,8 @@ arma::fvec Dump::ReadSlab(std::size_t layer, std::size_t record, std::size_t wor
     if (std::isfinite(out[i])) continue;
     const char* kind = std::isnan(out[i]) ? "NaN" : "Inf";
     auto where = [&] {
-      return "record " + std::to_string(record) + ", worker " + std::to_string(local) +
-             ", index " + std::to_string(i);
+      return "record " + std::to_string(record) + ", worker " + std::to_string(local) + ", index " +
+             std::to_string(i);
     };
     if (impl_->nonfinite == NonfinitePolicy::kReject) {
       throw NonfiniteError(file.info.path + ": " + object + " has " + kind + " at " + where());

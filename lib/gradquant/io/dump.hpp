@@ -5,13 +5,12 @@
  * file and throws IoError naming the file, the object and the problem; reading streams one
  * (layer, record, worker) slab at a time and never loads a whole dataset.
  */
+#include <armadillo>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <armadillo>
 
 #include "gradquant/core/layer_info.hpp"
 
@@ -41,8 +40,8 @@ struct SlabReadCounts {
 /** One input file of a dump. */
 struct DumpFile {
   std::string path;
-  std::size_t workers = 0;    ///< W of this file
-  std::size_t firstWorker = 0;  ///< its first worker's global index
+  std::size_t workers = 0;                        ///< W of this file
+  std::size_t firstWorker = 0;                    ///< its first worker's global index
   std::map<std::string, std::string> attributes;  ///< root attributes as text
 };
 

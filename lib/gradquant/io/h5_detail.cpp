@@ -90,7 +90,8 @@ std::int64_t ReadIntAttr(const H5::H5Object& obj, const std::string& name) {
 
 std::uint64_t ReadUintAttr(const H5::H5Object& obj, const std::string& name) {
   const H5::Attribute attr = obj.openAttribute(name);
-  if (attr.getDataType().getClass() != H5T_INTEGER || attr.getSpace().getSimpleExtentNpoints() != 1) {
+  if (attr.getDataType().getClass() != H5T_INTEGER ||
+      attr.getSpace().getSimpleExtentNpoints() != 1) {
     throw H5::AttributeIException("ReadUintAttr", "not an integer scalar");
   }
   std::uint64_t value = 0;
@@ -160,8 +161,7 @@ void WriteUintAttr(H5::H5Object& obj, const std::string& name, std::uint64_t val
 void WriteIntArrayAttr(H5::H5Object& obj, const std::string& name,
                        const std::vector<std::int64_t>& values) {
   const hsize_t dims[1] = {values.size()};
-  H5::Attribute attr =
-      obj.createAttribute(name, H5::PredType::STD_I64LE, H5::DataSpace(1, dims));
+  H5::Attribute attr = obj.createAttribute(name, H5::PredType::STD_I64LE, H5::DataSpace(1, dims));
   if (!values.empty()) attr.write(H5::PredType::NATIVE_INT64, values.data());
 }
 

@@ -76,7 +76,8 @@ MessageWriter::MessageWriter(OutputFile& file, const std::vector<std::int64_t>& 
       detail::CreateDataset(down, l.name, H5::PredType::STD_U64LE, {s}, {1});
       H5::Group g = msgs.createGroup(l.name);
       detail::WriteIntAttr(g, "layer_index", l.index);
-      detail::WriteIntArrayAttr(g, "shape", std::vector<std::int64_t>(l.shape.begin(), l.shape.end()));
+      detail::WriteIntArrayAttr(g, "shape",
+                                std::vector<std::int64_t>(l.shape.begin(), l.shape.end()));
       detail::CreateDataset(g, "bytes", H5::PredType::STD_U8LE, {0}, {65536}, {H5S_UNLIMITED});
       detail::CreateDataset(g, "offset", H5::PredType::STD_U64LE, {s, w}, {1, w});
       detail::CreateDataset(g, "checksum", H5::PredType::STD_U64LE, {s, w}, {1, w});
@@ -96,8 +97,8 @@ void MessageWriter::Write(std::size_t layer, std::size_t record,
   for (std::size_t i = 0; i < w; ++i) {
     bits[i] = messages[i].bits;
     offset[i] = impl_->sizes[layer] + joined.size();
-    checksum[i] = StoredChecksum(messages[i], IdentityOf(impl_->spec, impl_->seed, l,
-                                                         impl_->steps.at(record), record, i));
+    checksum[i] = StoredChecksum(
+        messages[i], IdentityOf(impl_->spec, impl_->seed, l, impl_->steps.at(record), record, i));
     joined.insert(joined.end(), messages[i].bytes.begin(), messages[i].bytes.end());
   }
   H5::H5File& h5 = impl_->file->impl().h5;
@@ -107,7 +108,8 @@ void MessageWriter::Write(std::size_t layer, std::size_t record,
     const hsize_t start = impl_->sizes[layer], total = start + joined.size();
     bytes.extend(&total);
     if (!joined.empty()) {
-      detail::WriteBlock(bytes, H5::PredType::NATIVE_UINT8, joined.data(), {start}, {joined.size()});
+      detail::WriteBlock(bytes, H5::PredType::NATIVE_UINT8, joined.data(), {start},
+                         {joined.size()});
     }
     impl_->sizes[layer] = total;
     H5::DataSet off = h5.openDataSet(base + "offset");
@@ -141,8 +143,8 @@ MessageReader::MessageReader(const std::string& path) : impl_(std::make_unique<I
   H5::H5File& h5 = impl_->h5;
   for (const char* attr : {"quantizer", "seed", "message_format_version"}) {
     if (!h5.attrExists(attr)) {
-      Bad(path, "/", std::string("has no attribute '") + attr +
-                         "': not written by gradquant compress");
+      Bad(path, "/",
+          std::string("has no attribute '") + attr + "': not written by gradquant compress");
     }
   }
   Guard(path, "/ attributes", [&] {
@@ -150,8 +152,9 @@ MessageReader::MessageReader(const std::string& path) : impl_(std::make_unique<I
     impl_->seed = detail::ReadUintAttr(h5, "seed");
     const auto version = detail::ReadIntAttr(h5, "message_format_version");
     if (version != kMessageFormatVersion) {
-      Bad(path, "/", "attribute message_format_version is " + std::to_string(version) +
-                         ", this gradquant reads " + std::to_string(kMessageFormatVersion));
+      Bad(path, "/",
+          "attribute message_format_version is " + std::to_string(version) +
+              ", this gradquant reads " + std::to_string(kMessageFormatVersion));
     }
   });
   for (const char* group : {"messages", "bits"}) {
@@ -201,8 +204,8 @@ std::vector<Message> MessageReader::Read(std::size_t layer, std::size_t record) 
     const H5::DataSet bytes = g.openDataSet("bytes");
     const hsize_t total = detail::Dims(bytes).at(0);
     for (std::size_t i = 0; i < w; ++i) {
-      const std::string name = l.name + " record " + std::to_string(record) + " worker " +
-                               std::to_string(i);
+      const std::string name =
+          l.name + " record " + std::to_string(record) + " worker " + std::to_string(i);
       const std::uint64_t length = bits[i] / 8 + (bits[i] % 8 != 0);  // no overflow
       if (offset[i] > total || length > total - offset[i]) {
         throw FormatError("message " + name + ": extent [" + std::to_string(offset[i]) + ", +" +
@@ -218,7 +221,8 @@ std::vector<Message> MessageReader::Read(std::size_t layer, std::size_t record) 
       const MessageIdentity id =
           IdentityOf(impl_->spec, impl_->seed, l, impl_->steps[record], record, i);
       if (StoredChecksum(out[i], id) != checksum[i]) {
-        throw FormatError("message " + name + ": checksum mismatch (corrupt, or moved from "
+        throw FormatError("message " + name +
+                          ": checksum mismatch (corrupt, or moved from "
                           "another layer, record or worker)");
       }
     }

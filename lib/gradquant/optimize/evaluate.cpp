@@ -85,11 +85,10 @@ RateDistortion Evaluate(const SlabSet& set, const Quantizer& quantizer, std::uin
         if (ri == 0 && stateful[li]) states[li] = quantizer.NewLayerState(set.layers[li]);
         RoundParts partsToRun;
         partsToRun.theory = false;
-        const Round round =
-            RunRound(quantizer, *truths[j],
-                     ItemContext(set.layers[li], seed, set.steps[ri], truths[j]->slabs.size(),
-                                 states[li].get()),
-                     partsToRun);
+        const Round round = RunRound(quantizer, *truths[j],
+                                     ItemContext(set.layers[li], seed, set.steps[ri],
+                                                 truths[j]->slabs.size(), states[li].get()),
+                                     partsToRun);
         parts[j] = SumsOf(round, *truths[j], set.layers[li]);
         truths[j].reset();
         if (ri + 1 == records) states[li].reset();

@@ -263,7 +263,8 @@ Search DefaultSearch(const std::string& name) {
 const Search* SearchOf(const std::string& family) {
   static const std::vector<std::pair<std::string, Search>> defaults = [] {
     std::vector<std::pair<std::string, Search>> out;
-    for (const std::string& name : BuiltinRegistry().Names()) out.emplace_back(name, DefaultSearch(name));
+    for (const std::string& name : BuiltinRegistry().Names())
+      out.emplace_back(name, DefaultSearch(name));
     return out;
   }();
   for (const auto* table : {&Searches(), &defaults}) {

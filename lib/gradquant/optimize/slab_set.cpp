@@ -11,9 +11,10 @@ SlabSet SelectSlabs(const Dump& dump, const Selection& selection) {
   }
   // Dump::ReadSlab is thread-safe (it reads under the dump's lock).
   set.read = [&dump, layers = selection.layers, records = selection.records](std::size_t l,
-                                                                              std::size_t r) {
+                                                                             std::size_t r) {
     std::vector<arma::fvec> slabs(dump.Workers());
-    for (std::size_t w = 0; w < slabs.size(); ++w) slabs[w] = dump.ReadSlab(layers[l], records[r], w);
+    for (std::size_t w = 0; w < slabs.size(); ++w)
+      slabs[w] = dump.ReadSlab(layers[l], records[r], w);
     return slabs;
   };
   return set;

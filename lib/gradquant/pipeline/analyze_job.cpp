@@ -89,13 +89,14 @@ AnalyzeResult RunAnalyze(const Dump& dump, const std::vector<const Quantizer*>& 
     // states.
     std::vector<std::vector<std::unique_ptr<LayerState>>> fresh;
     if (!stateful[li] || ri == 0) {
-      for (const Quantizer* q : quantizers) fresh.push_back(NewTrialStates(*q, layer, options.trials));
+      for (const Quantizer* q : quantizers)
+        fresh.push_back(NewTrialStates(*q, layer, options.trials));
     }
     if (stateful[li] && ri == 0) states[li] = std::move(fresh);
     auto& itemStates = stateful[li] ? states[li] : fresh;
-    const SlabContext ctx = ItemContext(
-        layer, options.seed, static_cast<std::uint64_t>(dump.Steps()[selection.records[ri]]),
-        workers);
+    const SlabContext ctx =
+        ItemContext(layer, options.seed,
+                    static_cast<std::uint64_t>(dump.Steps()[selection.records[ri]]), workers);
     for (std::size_t q = 0; q < quantizers.size(); ++q) {
       item.tallies.push_back(RunTrials(*quantizers[q], *item.truth, ctx, itemStates[q]));
     }

@@ -92,8 +92,8 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     std::vector<arma::fvec> slabs(workers);
     for (std::size_t w = 0; w < workers; ++w) {
       std::uint64_t zeroed = 0;
-      slabs[w] = dump.ReadSlab(selection.layers[j / records], selection.records[j % records], w,
-                               &zeroed);
+      slabs[w] =
+          dump.ReadSlab(selection.layers[j / records], selection.records[j % records], w, &zeroed);
       item.nonfinite += zeroed;
     }
     item.truth = std::make_unique<ItemTruth>(std::move(slabs));
@@ -102,9 +102,8 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     const std::size_t li = j / records, ri = j % records;
     Item& item = work[j];
     if (ri == 0 && stateful[li]) states[li] = quantizer.NewLayerState(layers[li]);
-    const SlabContext ctx = ItemContext(layers[li], options.seed,
-                                        static_cast<std::uint64_t>(steps[ri]), workers,
-                                        states[li].get());
+    const SlabContext ctx = ItemContext(
+        layers[li], options.seed, static_cast<std::uint64_t>(steps[ri]), workers, states[li].get());
     item.round = RunRound(quantizer, *item.truth, ctx);
     if (ri + 1 == records) states[li].reset();
     item.truth->slabs = {};  // the reconstructions are what is written; the truth's norms stay
@@ -177,9 +176,8 @@ std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::str
     t.n = layers[li].n;
     std::unique_ptr<LayerState> state = quantizer->NewLayerState(layers[li]);
     for (std::size_t ri = 0; ri < steps.size(); ++ri) {
-      const SlabContext ctx = ItemContext(layers[li], reader.Seed(),
-                                          static_cast<std::uint64_t>(steps[ri]), workers,
-                                          state.get());
+      const SlabContext ctx = ItemContext(
+          layers[li], reader.Seed(), static_cast<std::uint64_t>(steps[ri]), workers, state.get());
       const std::vector<Message> encoded = reader.Read(li, ri);
       const GroupResult decoded = DecodeRound(*quantizer, encoded, ctx);
       for (std::size_t w = 0; w < workers; ++w) {

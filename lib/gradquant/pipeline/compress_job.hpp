@@ -22,18 +22,18 @@ namespace gradquant {
 struct LayerTotals {
   std::string name;
   std::uint64_t n = 0;
-  std::uint64_t slabs = 0;          ///< worker messages counted (records × workers)
+  std::uint64_t slabs = 0;  ///< worker messages counted (records × workers)
   std::uint64_t records = 0;
-  std::uint64_t bits = 0;           ///< uplink bits of all messages
-  std::uint64_t downlinkBits = 0;   ///< server reply bits over all records
-  double errorSq = 0;               ///< sum ||Q(g_w) - g_w||^2
-  double normSq = 0;                ///< sum ||g_w||^2
-  double theorySq = 0;              ///< sum of the theory value (exact, else bound)
-  std::string theoryKind;  ///< exact | bound | lower_bound | none ("" before any slab)
-  double aggErrorSq = 0;            ///< sum ||aggregate - mean_w g_w||^2
-  double aggNormSq = 0;             ///< sum ||mean_w g_w||^2
-  SlabStats stats;                  ///< method numbers, mean over records
-  std::uint64_t nonfinite = 0;      ///< NaN/Inf inputs zeroed (Dump opened with kZero)
+  std::uint64_t bits = 0;          ///< uplink bits of all messages
+  std::uint64_t downlinkBits = 0;  ///< server reply bits over all records
+  double errorSq = 0;              ///< sum ||Q(g_w) - g_w||^2
+  double normSq = 0;               ///< sum ||g_w||^2
+  double theorySq = 0;             ///< sum of the theory value (exact, else bound)
+  std::string theoryKind;          ///< exact | bound | lower_bound | none ("" before any slab)
+  double aggErrorSq = 0;           ///< sum ||aggregate - mean_w g_w||^2
+  double aggNormSq = 0;            ///< sum ||mean_w g_w||^2
+  SlabStats stats;                 ///< method numbers, mean over records
+  std::uint64_t nonfinite = 0;     ///< NaN/Inf inputs zeroed (Dump opened with kZero)
 
   /** Adds another layer's totals (for the whole-model row). */
   void Add(const LayerTotals& other);

@@ -1,11 +1,10 @@
 #include "gradquant/pipeline/quantizer_tally.hpp"
 
-#include "gradquant/quantizers/quantizer.hpp"
-
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
+#include "gradquant/quantizers/quantizer.hpp"
 #include "gradquant/stats/confidence.hpp"
 
 namespace gradquant {

@@ -56,8 +56,8 @@ struct QuantizerTally {
   double aggNormSq = 0;              ///< Σ over records of ||ḡ||²
   std::vector<double> trialErrorSq;  ///< per trial: Σ over records, workers of the error
   double aggErrorSq = 0;             ///< Σ over trials and records
-  double theorySq = 0;  ///< Σ of Theory::Value() (mean over trials for stateful methods)
-  double boundSq = 0;   ///< Σ of Theory::bound
+  double theorySq = 0;     ///< Σ of Theory::Value() (mean over trials for stateful methods)
+  double boundSq = 0;      ///< Σ of Theory::bound
   std::string theoryKind;  ///< CombineTheoryKinds over every slab ("" before any)
   bool hasBound = true;
   double biasSq = 0;                       ///< Σ over records, workers of ||mean_r Q_r − g_w||²

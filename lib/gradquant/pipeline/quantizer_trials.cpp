@@ -96,7 +96,8 @@ QuantizerTally RunTrials(const Quantizer& q, const ItemTruth& truth, const SlabC
       t.stats[key].first += weight * value;
       t.stats[key].second += weight;
     }
-    if (parts.theory) AddTheory(round.theory, stateful ? 1.0 / static_cast<double>(trials) : 1.0, t);
+    if (parts.theory)
+      AddTheory(round.theory, stateful ? 1.0 / static_cast<double>(trials) : 1.0, t);
   }
   ParallelFor(workers, [&](std::size_t w) {
     const arma::vec diff =

@@ -14,9 +14,9 @@
 #include <memory>
 #include <vector>
 
-#include "gradquant/quantizers/quantizer.hpp"
 #include "gradquant/pipeline/quantizer_tally.hpp"
 #include "gradquant/pipeline/round.hpp"
+#include "gradquant/quantizers/quantizer.hpp"
 #include "gradquant/quantizers/stat_names.hpp"
 
 namespace gradquant {
@@ -38,7 +38,7 @@ std::vector<std::unique_ptr<LayerState>> NewTrialStates(const Quantizer& quantiz
  * @param states one state per trial from NewTrialStates, updated by Observe.
  * @throws FormatError if a message fails to decode; Error if a decoder returns the wrong size.
  */
-QuantizerTally RunTrials(const Quantizer& quantizer, const ItemTruth& truth,
-                         const SlabContext& ctx, std::vector<std::unique_ptr<LayerState>>& states);
+QuantizerTally RunTrials(const Quantizer& quantizer, const ItemTruth& truth, const SlabContext& ctx,
+                         std::vector<std::unique_ptr<LayerState>>& states);
 
 }  // namespace gradquant

@@ -96,7 +96,8 @@ Round RunRound(const Quantizer& q, const ItemTruth& truth, const SlabContext& ct
     const bool signOutput = q.SignOutput();
     ParallelFor(workers, [&](std::size_t w) {
       if (parts.theory) {
-        out.theory[w] = q.ExpectedError(truth.slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
+        out.theory[w] =
+            q.ExpectedError(truth.slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
       }
       if (parts.errors) {
         out.errorSq[w] = FitErrorSq(out.decoded.workers[w], truth.slabs[w], signOutput);

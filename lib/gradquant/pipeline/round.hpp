@@ -16,10 +16,9 @@
  * 5. Observe: the layer's state moves on to the next record.
  * Method stats are summed in that order: encoder, Diagnose, decoder.
  */
+#include <armadillo>
 #include <cstdint>
 #include <vector>
-
-#include <armadillo>
 
 #include "gradquant/quantizers/quantizer.hpp"
 
@@ -45,10 +44,10 @@ struct ItemTruth {
 
 /** Which of the optional parts of a round to compute. */
 struct RoundParts {
-  bool stats = true;     ///< method stats (EncodeGroup with a stats map, Diagnose)
-  bool theory = true;    ///< ExpectedError of each worker's slab
-  bool errors = true;    ///< per-worker and aggregate errors against the truth
-  bool observe = true;   ///< move the layer's state on (when the context has one)
+  bool stats = true;    ///< method stats (EncodeGroup with a stats map, Diagnose)
+  bool theory = true;   ///< ExpectedError of each worker's slab
+  bool errors = true;   ///< per-worker and aggregate errors against the truth
+  bool observe = true;  ///< move the layer's state on (when the context has one)
 };
 
 /** What one round produced and measured. */
@@ -59,8 +58,8 @@ struct Round {
   std::vector<Theory> theory;     ///< per worker (RoundParts::theory)
   /** Per worker FitErrorSq(Q(g_w), g_w) (RoundParts::errors): for sign outputs, best fit. */
   std::vector<double> errorSq;
-  double aggErrorSq = 0;          ///< FitErrorSq(aggregate, ḡ) (RoundParts::errors)
-  double encodeSeconds = 0, decodeSeconds = 0;        ///< wall time of steps 1 and 2
+  double aggErrorSq = 0;                        ///< FitErrorSq(aggregate, ḡ) (RoundParts::errors)
+  double encodeSeconds = 0, decodeSeconds = 0;  ///< wall time of steps 1 and 2
   double encodeCpuSeconds = 0, decodeCpuSeconds = 0;  ///< the calling thread's CPU time
 
   /** Σ_w of the messages' bits. */

@@ -28,7 +28,8 @@ QuantizerFactory Factory() {
 }  // namespace
 
 void RegisterBuiltinQuantizers(Registry& registry) {
-  registry.Add({"fp32", "identity: every coordinate as float32, the reference", Factory<Fp32Quantizer>()});
+  registry.Add(
+      {"fp32", "identity: every coordinate as float32, the reference", Factory<Fp32Quantizer>()});
   registry.Add({"dqsg", "dithered quantized SGD, subtractive dither (Abdi & Fekri 2019)",
                 Factory<DqsgQuantizer>()});
   registry.Add({"qsgd", "stochastic rounding to s levels, Elias coding (Alistarh et al. 2017)",

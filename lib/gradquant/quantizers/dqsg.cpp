@@ -20,9 +20,10 @@ namespace {
 constexpr std::size_t kBlock = 2048;  // coordinates per generator batch (stack buffers)
 
 // out_i = step·(k_i − u_i) with k_i = sym_i − offset and u_i = U_i − 1/2.
-__attribute__((target_clones("avx2", "default"))) void ValueBlock(
-    const std::int32_t* sym, const std::uint32_t* words, std::size_t n, double step,
-    std::int32_t offset, float* out) {
+__attribute__((target_clones("avx2", "default"))) void ValueBlock(const std::int32_t* sym,
+                                                                  const std::uint32_t* words,
+                                                                  std::size_t n, double step,
+                                                                  std::int32_t offset, float* out) {
   for (std::size_t i = 0; i < n; ++i) {
     out[i] = static_cast<float>(
         step * (static_cast<double>(sym[i] - offset) - (UniformFromWord(words[i]) - 0.5)));
@@ -61,13 +62,13 @@ void DitheredValues(const std::int32_t* k, std::size_t n, float step, const Rng&
 DqsgQuantizer::DqsgQuantizer(Params& params) {
   s_ = static_cast<std::int32_t>(
       params.Int("s", 3, 1, 1 << 20, "levels per side: symbols k in {-s..s}, step max|g|/s"));
-  bucket_ = static_cast<std::size_t>(params.Int(
-      "bucket", 0, 0, std::int64_t{1} << 40, "coordinates per bucket with its own step (0 = whole slab)"));
+  bucket_ = static_cast<std::size_t>(
+      params.Int("bucket", 0, 0, std::int64_t{1} << 40,
+                 "coordinates per bucket with its own step (0 = whole slab)"));
   spec_ = params.Canonical();
 }
 
-Message DqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
-                              SlabStats* stats) const {
+Message DqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx, SlabStats* stats) const {
   const Rng dither(ctx.Key(), Purpose::kDither);
   const int width = CeilLog2(2 * static_cast<std::uint64_t>(s_) + 1);
   const SlabPlan plan(g.n_elem, bucket_);
@@ -87,7 +88,7 @@ Message DqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
       if (step > 0) {
         dither.Words(c, len, words);
         kernels::DitherIndices(g.memptr() + c, words, len, static_cast<double>(step), s_, s_,
-                                symbols);
+                               symbols);
       } else {
         std::fill(symbols, symbols + len, s_);  // k = 0
       }
@@ -97,7 +98,8 @@ Message DqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
     }
   });
   if (stats) {
-    (*stats)[stat::kBitsEntropy] = counts.EntropyBits() + 32.0 * static_cast<double>(plan.Buckets());
+    (*stats)[stat::kBitsEntropy] =
+        counts.EntropyBits() + 32.0 * static_cast<double>(plan.Buckets());
   }
   return m;
 }
@@ -117,7 +119,8 @@ arma::fvec DqsgQuantizer::Decode(const Message& message, const SlabContext& ctx)
     float step;
     if (seg.head) {
       step = in.GetFloat32();
-      if (!(step >= 0.0f) || !std::isfinite(step)) in.Fail("bucket step is not a finite value >= 0");
+      if (!(step >= 0.0f) || !std::isfinite(step))
+        in.Fail("bucket step is not a finite value >= 0");
       const auto [b0, b1] = plan.BucketRange(seg.bucket);
       in.CheckFixed(b1 - b0, width);  // the whole bucket first, as one GetFixed would
       if (!reader.Parallel()) steps[seg.bucket] = step;

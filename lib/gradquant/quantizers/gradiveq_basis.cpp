@@ -48,9 +48,8 @@ arma::mat ToSlices(const float* g, const LayerInfo& layer, const SliceLayout& la
   arma::mat x(layout.k, layout.slices, arma::fill::zeros);
   double* flat = x.memptr();
   if (layout.conv) {
-    ForEachConvPosition(layer, [&](std::uint64_t i, std::uint64_t j) {
-      flat[j] = static_cast<double>(g[i]);
-    });
+    ForEachConvPosition(
+        layer, [&](std::uint64_t i, std::uint64_t j) { flat[j] = static_cast<double>(g[i]); });
   } else {
     for (std::uint64_t i = 0; i < layer.n; ++i) flat[i] = static_cast<double>(g[i]);
   }
@@ -60,9 +59,8 @@ arma::mat ToSlices(const float* g, const LayerInfo& layer, const SliceLayout& la
 void FromSlices(const arma::mat& x, const LayerInfo& layer, const SliceLayout& layout, float* out) {
   const double* flat = x.memptr();
   if (layout.conv) {
-    ForEachConvPosition(layer, [&](std::uint64_t i, std::uint64_t j) {
-      out[i] = static_cast<float>(flat[j]);
-    });
+    ForEachConvPosition(
+        layer, [&](std::uint64_t i, std::uint64_t j) { out[i] = static_cast<float>(flat[j]); });
   } else {
     for (std::uint64_t i = 0; i < layer.n; ++i) out[i] = static_cast<float>(flat[i]);
   }

@@ -94,9 +94,8 @@ __attribute__((target_clones("avx2", "default"))) void AddBlock(const float* x, 
   for (std::size_t i = 0; i < n; ++i) sum[i] += static_cast<double>(x[i]);
 }
 
-__attribute__((target_clones("avx2", "default"))) void DivideBlock(const double* sum,
-                                                                   std::size_t n, double count,
-                                                                   float* out) {
+__attribute__((target_clones("avx2", "default"))) void DivideBlock(const double* sum, std::size_t n,
+                                                                   double count, float* out) {
   for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(sum[i] / count);
 }
 
@@ -150,8 +149,8 @@ void NestedIndices(const std::uint32_t* m, std::size_t n, float step, std::int32
   for (std::size_t c = 0; c < n; c += kBlock) {
     const std::size_t len = std::min(kBlock, n - c);
     dither.Words(first + c, len, words);
-    kernels::NestedIndices(m + c, words, len, static_cast<double>(step), static_cast<double>(rho), QMax(rho),
-                y + c, 1.0, k + c);
+    kernels::NestedIndices(m + c, words, len, static_cast<double>(step), static_cast<double>(rho),
+                           QMax(rho), y + c, 1.0, k + c);
   }
 }
 
@@ -214,7 +213,8 @@ Message NdqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
   });
   // k mod rho in {0..rho-1} for k in {-s..s}, by table.
   std::vector<std::uint32_t> residue(2 * static_cast<std::size_t>(s_) + 1);
-  for (std::int32_t k = -s_; k <= s_; ++k) residue[k + s_] = static_cast<std::uint32_t>(((k % rho_) + rho_) % rho_);
+  for (std::int32_t k = -s_; k <= s_; ++k)
+    residue[k + s_] = static_cast<std::uint32_t>(((k % rho_) + rho_) % rho_);
   SymbolCounts counts(static_cast<std::uint32_t>(rho_), stats ? g.n_elem : 0);
   Message out = EncodePlan(plan, [&](std::size_t, const Segment& seg, BitWriter& w) {
     const float step = steps[seg.bucket];
@@ -241,8 +241,8 @@ Message NdqsgQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
   return out;
 }
 
-arma::fvec NdqsgQuantizer::DecodeNested(const Message& message, const double* ySum,
-                                        double yCount, const SlabContext& ctx) const {
+arma::fvec NdqsgQuantizer::DecodeNested(const Message& message, const double* ySum, double yCount,
+                                        const SlabContext& ctx) const {
   BitReader r(message, MessageName(spec_, ctx));
   const Rng dither(ctx.Key(), Purpose::kDither);
   const ResidueCoding coding{static_cast<std::uint32_t>(rho_), base_, BaseChunkFor(rho_)};
@@ -264,7 +264,8 @@ arma::fvec NdqsgQuantizer::DecodeNested(const Message& message, const double* yS
     float step;
     if (seg.head) {
       step = in.GetFloat32();
-      if (!(step >= 0.0f) || !std::isfinite(step)) in.Fail("bucket step is not a finite value >= 0");
+      if (!(step >= 0.0f) || !std::isfinite(step))
+        in.Fail("bucket step is not a finite value >= 0");
       if (!base_) {
         const auto [b0, b1] = plan.BucketRange(seg.bucket);
         in.CheckFixed(b1 - b0, width);  // the whole bucket first, as one GetFixed would
@@ -285,8 +286,8 @@ arma::fvec NdqsgQuantizer::DecodeNested(const Message& message, const double* yS
         continue;  // exact zeros, no side information needed
       }
       dither.Words(c, len, words);
-      kernels::NestedIndices(m, words, len, static_cast<double>(step), static_cast<double>(rho_), qMax,
-                  ySum + c, yCount, k);
+      kernels::NestedIndices(m, words, len, static_cast<double>(step), static_cast<double>(rho_),
+                             qMax, ySum + c, yCount, k);
       DitheredValues(k, len, step, dither, c, out.memptr() + c);
     }
   });

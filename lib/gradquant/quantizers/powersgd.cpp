@@ -64,7 +64,8 @@ std::vector<float> TransposeTimes(const float* g, const std::vector<double>& bas
   }
   std::vector<float> out(s.m * s.rank);
   for (std::size_t j = 0; j < s.m; ++j) {
-    for (std::size_t c = 0; c < s.rank; ++c) out[j * s.rank + c] = static_cast<float>(acc[c * s.m + j]);
+    for (std::size_t c = 0; c < s.rank; ++c)
+      out[j * s.rank + c] = static_cast<float>(acc[c * s.m + j]);
   }
   return out;
 }
@@ -74,7 +75,8 @@ template <class T>
 arma::fvec Outer(const std::vector<double>& basis, const std::vector<T>& q, const LowRankShape& s) {
   std::vector<double> qt(s.rank * s.m);  // column-major copy of q: qt[c·m + j]
   for (std::size_t j = 0; j < s.m; ++j) {
-    for (std::size_t c = 0; c < s.rank; ++c) qt[c * s.m + j] = static_cast<double>(q[j * s.rank + c]);
+    for (std::size_t c = 0; c < s.rank; ++c)
+      qt[c * s.m + j] = static_cast<double>(q[j * s.rank + c]);
   }
   arma::fvec out(s.n * s.m, arma::fill::none);
   std::vector<double> sum(s.m);
@@ -176,7 +178,8 @@ std::vector<Message> PowerSgdQuantizer::EncodeGroup(const std::vector<arma::fvec
   }
   const std::vector<double> q = RandomQ(ctx, s);
   std::vector<std::vector<float>> p(slabs.size());
-  ParallelFor(slabs.size(), [&](std::size_t w) { p[w] = TimesQ(slabs[w].memptr(), q, s); });  // round 1
+  ParallelFor(slabs.size(),
+              [&](std::size_t w) { p[w] = TimesQ(slabs[w].memptr(), q, s); });  // round 1
   const std::vector<double> basis = PowerSgdBasis(p, s);
   out.resize(slabs.size());
   ParallelFor(slabs.size(), [&](std::size_t w) {

@@ -25,7 +25,8 @@ __attribute__((target_clones("avx2", "default"))) void FixedValueBlock(const std
                                                                        std::size_t n, double unit,
                                                                        std::int32_t s, float* out) {
   for (std::size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<float>(unit * (static_cast<double>(static_cast<std::int32_t>(sym[i])) - s));
+    out[i] =
+        static_cast<float>(unit * (static_cast<double>(static_cast<std::int32_t>(sym[i])) - s));
   }
 }
 
@@ -39,10 +40,10 @@ std::uint32_t MaxOf(const std::uint32_t* v, std::size_t n) {
 // The Elias codes of one segment's nonzeros, all but the first one's gap, which depends on the
 // segment before it and is written when the segments are joined.
 struct EliasPart {
-  Message body;                // sign and level of the first nonzero, then (gap, sign, level)...
+  Message body;  // sign and level of the first nonzero, then (gap, sign, level)...
   std::size_t nnz = 0;
-  std::size_t first = 0;       // index of the first nonzero
-  std::size_t last = 0;        // index of the last nonzero
+  std::size_t first = 0;  // index of the first nonzero
+  std::size_t last = 0;   // index of the last nonzero
 };
 
 }  // namespace
@@ -50,8 +51,9 @@ struct EliasPart {
 QsgdQuantizer::QsgdQuantizer(Params& params) {
   s_ = static_cast<std::int32_t>(
       params.Int("s", 7, 1, 1 << 20, "quantization levels in [0, 1] (B-bit fixed: s = 2^(B-1)-1)"));
-  bucket_ = static_cast<std::size_t>(params.Int(
-      "bucket", 0, 0, std::int64_t{1} << 40, "coordinates per bucket with its own scale (0 = whole slab)"));
+  bucket_ = static_cast<std::size_t>(
+      params.Int("bucket", 0, 0, std::int64_t{1} << 40,
+                 "coordinates per bucket with its own scale (0 = whole slab)"));
   l2_ = params.Choice("norm", "l2", {"l2", "max"}, "bucket scale: 2-norm (paper) or max |v_i|") ==
         "l2";
   elias_ = params.Choice("coding", "elias", {"elias", "fixed"},
@@ -64,8 +66,7 @@ float QsgdQuantizer::BucketScale(const float* v, std::size_t n) const {
   return l2_ ? RoundedUpNorm2(v, n) : MaxAbs(v, n);
 }
 
-Message QsgdQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
-                              SlabStats* stats) const {
+Message QsgdQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx, SlabStats* stats) const {
   const Rng rng(ctx.Key(), Purpose::kRounding);
   const int width = CeilLog2(2 * static_cast<std::uint64_t>(s_) + 1);
   const SlabPlan plan(g.n_elem, bucket_);
@@ -79,8 +80,8 @@ Message QsgdQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
   std::vector<std::vector<EliasPart>> parts(elias_ ? plan.Pieces() : 0);
 
   // Levels of [c, c + len) into symbols (level + offset), counted for the stats.
-  auto levels = [&](std::size_t p, float scale, std::size_t c, std::size_t len,
-                    std::int32_t offset, std::int32_t* out) {
+  auto levels = [&](std::size_t p, float scale, std::size_t c, std::size_t len, std::int32_t offset,
+                    std::int32_t* out) {
     if (scale > 0) {
       std::uint32_t words[kBlock];
       rng.Words(c, len, words);
@@ -91,9 +92,11 @@ Message QsgdQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
     }
     if (stats) {
       std::uint32_t sym[kBlock];
-      for (std::size_t i = 0; i < len; ++i) sym[i] = static_cast<std::uint32_t>(out[i] - offset + s_);
+      for (std::size_t i = 0; i < len; ++i)
+        sym[i] = static_cast<std::uint32_t>(out[i] - offset + s_);
       counts.Add(c, sym, len);
-      nnz[p] += len - static_cast<std::size_t>(std::count(sym, sym + len, static_cast<std::uint32_t>(s_)));
+      nnz[p] += len - static_cast<std::size_t>(
+                          std::count(sym, sym + len, static_cast<std::uint32_t>(s_)));
     }
   };
 
@@ -171,7 +174,8 @@ Message QsgdQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
     m = w.Finish();
   }
   if (stats) {
-    (*stats)[stat::kBitsEntropy] = counts.EntropyBits() + 32.0 * static_cast<double>(plan.Buckets());
+    (*stats)[stat::kBitsEntropy] =
+        counts.EntropyBits() + 32.0 * static_cast<double>(plan.Buckets());
     std::size_t total = 0;
     for (std::size_t x : nnz) total += x;
     (*stats)["nnz_frac"] =
@@ -194,8 +198,9 @@ arma::fvec QsgdQuantizer::Decode(const Message& message, const SlabContext& ctx)
       }
       const double unit = static_cast<double>(scale) / s_;
       const std::uint64_t nnz = GetOmega(r) - 1;
-      if (nnz > b1 - b0) r.Fail("bucket declares " + std::to_string(nnz) + " nonzeros in " +
-                                std::to_string(b1 - b0) + " coordinates");
+      if (nnz > b1 - b0)
+        r.Fail("bucket declares " + std::to_string(nnz) + " nonzeros in " +
+               std::to_string(b1 - b0) + " coordinates");
       std::uint64_t pos = b0;  // one past the last nonzero
       for (std::uint64_t j = 0; j < nnz; ++j) {
         const std::uint64_t gap = GetOmega(r);

@@ -15,14 +15,13 @@
  * 4. **Randomness** comes only from Rng (random/rng.hpp), keyed by the context.
  * 5. The virtual call happens once per slab; per-coordinate loops are free functions.
  */
+#include <armadillo>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <armadillo>
 
 #include "gradquant/coding/message.hpp"
 #include "gradquant/core/layer_info.hpp"

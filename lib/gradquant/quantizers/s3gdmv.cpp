@@ -36,7 +36,8 @@ arma::fvec TernaryFromSigns(BitReader& r, const std::vector<std::size_t>& idx, s
       break;
     }
     const std::uint64_t bits = r.Get(m);
-    for (int b = 0; b < m; ++b) t[idx[j + static_cast<std::size_t>(b)]] = (bits >> (m - 1 - b)) & 1 ? -1.0f : 1.0f;
+    for (int b = 0; b < m; ++b)
+      t[idx[j + static_cast<std::size_t>(b)]] = (bits >> (m - 1 - b)) & 1 ? -1.0f : 1.0f;
     j += static_cast<std::size_t>(m);
   }
   return t;

@@ -23,8 +23,8 @@
  * smallest K that gives every coordinate one expected vote"; N is shared out of band.
  *
  * Worker bit layout (MSB-first, bit_writer.hpp):
- * - select=top: the index set of S_n (index_coder.hpp, IndexCode::kGamma: γ(|S|+1), then γ of the gaps, first gap the
- *   1-based position), then |S| sign bits in index order (1 = negative). Total
+ * - select=top: the index set of S_n (index_coder.hpp, IndexCode::kGamma: γ(|S|+1), then γ of the
+ * gaps, first gap the 1-based position), then |S| sign bits in index order (1 = negative). Total
  *   \f$γ(|S|+1) + \sum_j γ(\mathrm{gap}_j) + |S|\f$.
  * - select=rand: K sign bits in increasing index order (1 = negative, so an exact zero votes +1,
  *   docs/quantizers.md#signs); no index bits.

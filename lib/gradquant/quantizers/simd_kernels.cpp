@@ -50,8 +50,7 @@ void TernaryDigitsPortable(const float* g, const std::uint32_t* words, std::size
 }
 
 std::size_t TnqSymbolsFewPortable(const float* g, const std::uint32_t* words, std::size_t n,
-                                  const double* levels, std::size_t count,
-                                  std::uint32_t* symbols) {
+                                  const double* levels, std::size_t count, std::uint32_t* symbols) {
   const double lo = levels[0], hi = levels[count - 1];
   std::size_t clipped = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -155,14 +154,14 @@ GQ_AVX2 inline void Store4(std::int32_t* out, __m128i v) {
 // integer. Lanes that close to an integer (about one in 2^40) are redone with the division.
 GQ_AVX2 inline bool NearInteger(__m256d z, __m256d eps) {
   const __m256d frac = _mm256_sub_pd(z, _mm256_floor_pd(z));
-  const __m256d sure = _mm256_and_pd(_mm256_cmp_pd(frac, eps, _CMP_GT_OQ),
-                                     _mm256_cmp_pd(frac, _mm256_sub_pd(_mm256_set1_pd(1.0), eps),
-                                                   _CMP_LT_OQ));
+  const __m256d sure =
+      _mm256_and_pd(_mm256_cmp_pd(frac, eps, _CMP_GT_OQ),
+                    _mm256_cmp_pd(frac, _mm256_sub_pd(_mm256_set1_pd(1.0), eps), _CMP_LT_OQ));
   return _mm256_movemask_pd(sure) != 0xF;  // NaN lanes are never sure
 }
 
-GQ_AVX2 void DitherIndicesAvx2(const float* g, const std::uint32_t* words, std::size_t n,
-                               double d, std::int32_t s, std::int32_t offset, std::int32_t* out) {
+GQ_AVX2 void DitherIndicesAvx2(const float* g, const std::uint32_t* words, std::size_t n, double d,
+                               std::int32_t s, std::int32_t offset, std::int32_t* out) {
   const __m256d vd = _mm256_set1_pd(d), hi = _mm256_set1_pd(s), lo = _mm256_set1_pd(-double(s));
   const __m256d inv = _mm256_set1_pd(1.0 / d);
   // |g/d| <= s by the step's rounding; 2^-44 leaves a margin of 64 over the bound above.
@@ -178,8 +177,8 @@ GQ_AVX2 void DitherIndicesAvx2(const float* g, const std::uint32_t* words, std::
   DitherIndicesPortable(g + i, words + i, n - i, d, s, offset, out + i);
 }
 
-GQ_AVX2 void QsgdLevelsAvx2(const float* v, const std::uint32_t* words, std::size_t n,
-                            double ratio, std::int32_t s, std::int32_t offset, std::int32_t* out) {
+GQ_AVX2 void QsgdLevelsAvx2(const float* v, const std::uint32_t* words, std::size_t n, double ratio,
+                            std::int32_t s, std::int32_t offset, std::int32_t* out) {
   const __m256d vr = _mm256_set1_pd(ratio), top = _mm256_set1_pd(s), one = _mm256_set1_pd(1.0);
   const __m256d zero = _mm256_setzero_pd(), sign = _mm256_set1_pd(-0.0);
   const __m128i off = _mm_set1_epi32(offset);
@@ -203,16 +202,17 @@ GQ_AVX2 void QsgdLevelsAvx2(const float* v, const std::uint32_t* words, std::siz
 // with the division.
 GQ_AVX2 inline __m256d LessThanQuotient(__m256d u, __m256d a, __m256d vs, __m256d inv) {
   const __m256d p = _mm256_mul_pd(a, inv);
-  const __m256d margin = _mm256_add_pd(_mm256_mul_pd(p, _mm256_set1_pd(0x1p-46)),
-                                       _mm256_set1_pd(0x1p-1000));
+  const __m256d margin =
+      _mm256_add_pd(_mm256_mul_pd(p, _mm256_set1_pd(0x1p-46)), _mm256_set1_pd(0x1p-1000));
   const __m256d far = _mm256_cmp_pd(Abs(_mm256_sub_pd(u, p)), margin, _CMP_GT_OQ);
   if (_mm256_movemask_pd(far) == 0xF) return _mm256_cmp_pd(u, p, _CMP_LT_OQ);
   return _mm256_cmp_pd(u, _mm256_div_pd(a, vs), _CMP_LT_OQ);
 }
 
-GQ_AVX2 void TernaryDigitsAvx2(const float* g, const std::uint32_t* words, std::size_t n,
-                               double s, bool clip, double threshold, std::uint32_t* digits) {
-  const __m256d vs = _mm256_set1_pd(s), inv = _mm256_set1_pd(1.0 / s), vt = _mm256_set1_pd(threshold);
+GQ_AVX2 void TernaryDigitsAvx2(const float* g, const std::uint32_t* words, std::size_t n, double s,
+                               bool clip, double threshold, std::uint32_t* digits) {
+  const __m256d vs = _mm256_set1_pd(s), inv = _mm256_set1_pd(1.0 / s),
+                vt = _mm256_set1_pd(threshold);
   const __m256d zero = _mm256_setzero_pd(), sign = _mm256_set1_pd(-0.0);
   const __m256d one = _mm256_set1_pd(1.0), two = _mm256_set1_pd(2.0);
   const __m256d absThreshold = Abs(vt);  // copysign(threshold, x) = |threshold| with x's sign
@@ -247,8 +247,10 @@ GQ_AVX2 std::size_t TnqSymbolsFewAvx2(const float* g, const std::uint32_t* words
   std::size_t clipped = 0, i = 0;
   for (; i + 4 <= n; i += 4) {
     const __m256d x = Float4(g + i);
-    const __m256d out = _mm256_or_pd(_mm256_cmp_pd(x, lo, _CMP_LT_OQ), _mm256_cmp_pd(x, hi, _CMP_GT_OQ));
-    clipped += static_cast<std::size_t>(__builtin_popcount(static_cast<unsigned>(_mm256_movemask_pd(out))));
+    const __m256d out =
+        _mm256_or_pd(_mm256_cmp_pd(x, lo, _CMP_LT_OQ), _mm256_cmp_pd(x, hi, _CMP_GT_OQ));
+    clipped += static_cast<std::size_t>(
+        __builtin_popcount(static_cast<unsigned>(_mm256_movemask_pd(out))));
     const __m256d t = Clamp(x, lo, hi);
     __m256d left = level[0], right = level[1], inv = inverse[0], j = zero;
     for (std::size_t k = 1; k + 1 < count; ++k) {
@@ -263,15 +265,15 @@ GQ_AVX2 std::size_t TnqSymbolsFewAvx2(const float* g, const std::uint32_t* words
     const __m256d u = Uniform4(words + i);
     const __m256d a = _mm256_sub_pd(t, left);
     const __m256d p = _mm256_mul_pd(a, inv);
-    const __m256d margin = _mm256_add_pd(_mm256_mul_pd(Abs(p), _mm256_set1_pd(0x1p-46)),
-                                         _mm256_set1_pd(0x1p-1000));
+    const __m256d margin =
+        _mm256_add_pd(_mm256_mul_pd(Abs(p), _mm256_set1_pd(0x1p-46)), _mm256_set1_pd(0x1p-1000));
     __m256d fire;
     if (_mm256_movemask_pd(_mm256_cmp_pd(Abs(_mm256_sub_pd(u, p)), margin, _CMP_GT_OQ)) == 0xF) {
       fire = _mm256_cmp_pd(u, p, _CMP_LT_OQ);
     } else {
       const __m256d width = _mm256_sub_pd(right, left);
-      const __m256d up = _mm256_blendv_pd(zero, _mm256_div_pd(a, width),
-                                          _mm256_cmp_pd(width, zero, _CMP_GT_OQ));
+      const __m256d up =
+          _mm256_blendv_pd(zero, _mm256_div_pd(a, width), _mm256_cmp_pd(width, zero, _CMP_GT_OQ));
       fire = _mm256_cmp_pd(u, up, _CMP_LT_OQ);
     }
     const __m256d symbol = _mm256_add_pd(j, _mm256_and_pd(fire, one));
@@ -299,7 +301,8 @@ GQ_AVX2 std::uint32_t NaturalCodesAvx2(const float* g, const std::uint32_t* word
     const __m256i up = _mm256_cmpgt_epi32(_mm256_xor_si256(_mm256_slli_epi32(mantissa, 9), flip),
                                           _mm256_xor_si256(w, flip));
     const __m256i atTop = _mm256_cmpeq_epi32(field, top);
-    const __m256i rounded = _mm256_add_epi32(field, _mm256_and_si256(_mm256_andnot_si256(atTop, up), one));
+    const __m256i rounded =
+        _mm256_add_epi32(field, _mm256_and_si256(_mm256_andnot_si256(atTop, up), one));
     const __m256i noMantissa = _mm256_cmpeq_epi32(mantissa, zero);
     const __m256i specialCode = _mm256_and_si256(noMantissa, _mm256_or_si256(sign8, top));
     const __m256i code = _mm256_blendv_epi8(_mm256_or_si256(sign8, rounded), specialCode, special);
@@ -318,8 +321,8 @@ GQ_AVX2 std::uint32_t NaturalCodesAvx2(const float* g, const std::uint32_t* word
 }
 
 GQ_AVX2 void NestedIndicesAvx2(const std::uint32_t* m, const std::uint32_t* words, std::size_t n,
-                               double d, double rho, double qMax, const double* ySum,
-                               double yCount, std::int32_t* k) {
+                               double d, double rho, double qMax, const double* ySum, double yCount,
+                               std::int32_t* k) {
   const __m256d vd = _mm256_set1_pd(d), vrho = _mm256_set1_pd(rho);
   const __m256d coarse = _mm256_set1_pd(d * rho), half = _mm256_set1_pd(0.5);
   const __m256d invCoarse = _mm256_set1_pd(1.0 / (d * rho));
@@ -329,14 +332,15 @@ GQ_AVX2 void NestedIndicesAvx2(const std::uint32_t* m, const std::uint32_t* word
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const __m256d mi = _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(m + i)));
-    const __m256d y = haveSide ? _mm256_div_pd(_mm256_loadu_pd(ySum + i), count) : _mm256_setzero_pd();
-    const __m256d r =
-        _mm256_sub_pd(_mm256_mul_pd(vd, _mm256_sub_pd(mi, _mm256_sub_pd(Uniform4(words + i), half))), y);
+    const __m256d y =
+        haveSide ? _mm256_div_pd(_mm256_loadu_pd(ySum + i), count) : _mm256_setzero_pd();
+    const __m256d r = _mm256_sub_pd(
+        _mm256_mul_pd(vd, _mm256_sub_pd(mi, _mm256_sub_pd(Uniform4(words + i), half))), y);
     // r/coarse as a product with its inverse unless a lane is too close to call (NearInteger,
     // with a margin relative to |z|: the quotient is not bounded here).
     __m256d z = _mm256_add_pd(_mm256_mul_pd(r, invCoarse), half);
-    const __m256d eps = _mm256_mul_pd(_mm256_add_pd(Abs(z), _mm256_set1_pd(2.0)),
-                                      _mm256_set1_pd(0x1p-44));
+    const __m256d eps =
+        _mm256_mul_pd(_mm256_add_pd(Abs(z), _mm256_set1_pd(2.0)), _mm256_set1_pd(0x1p-44));
     if (NearInteger(z, eps)) z = _mm256_add_pd(_mm256_div_pd(r, coarse), half);
     const __m256d f = _mm256_floor_pd(z);
     const __m256d q = Clamp(f, qLo, qHi);

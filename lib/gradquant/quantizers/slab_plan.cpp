@@ -5,7 +5,8 @@
 namespace gradquant {
 
 SlabPlan::SlabPlan(std::size_t n, std::size_t bucket, std::size_t grain)
-    : n_(n), bucket_(bucket == 0 || bucket >= n ? std::max<std::size_t>(n, 1) : bucket),
+    : n_(n),
+      bucket_(bucket == 0 || bucket >= n ? std::max<std::size_t>(n, 1) : bucket),
       grain_(std::max<std::size_t>(grain, 1)) {
   buckets_ = n == 0 ? 1 : (n + bucket_ - 1) / bucket_;
   split_ = bucket_ > grain_;

@@ -99,9 +99,8 @@ void ForEachBucket(const SlabPlan& plan, F&& f) {
     SplitFor(plan.Buckets(), f);
     return;
   }
-  SplitFor(plan.Pieces(), [&](std::size_t p) {
-    plan.ForEachSegment(p, [&](const Segment& s) { f(s.bucket); });
-  });
+  SplitFor(plan.Pieces(),
+           [&](std::size_t p) { plan.ForEachSegment(p, [&](const Segment& s) { f(s.bucket); }); });
 }
 
 /**

@@ -12,7 +12,7 @@ namespace gradquant {
 namespace {
 
 constexpr std::size_t kLanes = 8;
-constexpr std::size_t kCertifyMin = 4096;             // below this the plain loop is cheap
+constexpr std::size_t kCertifyMin = 4096;                // below this the plain loop is cheap
 constexpr std::size_t kSumChunk = std::size_t{1} << 20;  // coordinates per parallel chunk
 
 // Σ g_i² (square = true) or Σ |g_i| in double, in lanes: any order, see the file comment.
@@ -41,7 +41,8 @@ __attribute__((target_clones("avx2", "default"))) double SumSquareLanes(const fl
   return SumLanes<true>(g, n);
 }
 
-__attribute__((target_clones("avx2", "default"))) double SumAbsLanes(const float* g, std::size_t n) {
+__attribute__((target_clones("avx2", "default"))) double SumAbsLanes(const float* g,
+                                                                     std::size_t n) {
   return SumLanes<false>(g, n);
 }
 

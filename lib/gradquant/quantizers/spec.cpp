@@ -74,8 +74,8 @@ void Params::Fail(const std::string& key, const std::string& value,
   throw SpecError(spec_.name + ": " + key + "=" + value + " " + expected);
 }
 
-std::int64_t Params::Int(const std::string& key, std::int64_t def, std::int64_t lo,
-                         std::int64_t hi, const std::string& meaning) {
+std::int64_t Params::Int(const std::string& key, std::int64_t def, std::int64_t lo, std::int64_t hi,
+                         const std::string& meaning) {
   const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   docs_.push_back({key, std::to_string(def), range, meaning});
   std::int64_t v = def;
@@ -142,8 +142,8 @@ double Params::AutoOrReal(const std::string& key, double lo, double hi,
 void Params::RequireAllUsed() const {
   for (const auto& [key, value] : spec_.values) {
     if (!used_.count(key)) {
-      throw SpecError(spec_.name + ": unknown parameter '" + key + "' (known: " +
-                      JoinKeys(docs_) + ")");
+      throw SpecError(spec_.name + ": unknown parameter '" + key + "' (known: " + JoinKeys(docs_) +
+                      ")");
     }
   }
 }

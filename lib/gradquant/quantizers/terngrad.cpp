@@ -147,9 +147,9 @@ std::vector<Message> TernGradQuantizer::EncodeGroup(const std::vector<arma::fvec
   for (std::size_t w = 0; w < slabs.size(); ++w) {
     std::size_t clipped = 0;
     const double threshold = ClipThreshold(slabs[w], &clipped);
-    out[w] = EncodeWith(slabs[w], threshold, scales, clipped,
-                        ctx.ForWorker(static_cast<std::uint32_t>(w)),
-                        stats ? &perWorker[w] : nullptr);
+    out[w] =
+        EncodeWith(slabs[w], threshold, scales, clipped,
+                   ctx.ForWorker(static_cast<std::uint32_t>(w)), stats ? &perWorker[w] : nullptr);
   }
   AddMeanStats(perWorker, stats);
   return out;
@@ -160,9 +160,8 @@ arma::fvec TernGradQuantizer::DecodeScaled(const Message& message, const SlabCon
   BitReader r(message, MessageName(spec_, ctx));
   arma::fvec out(ctx.layer->n, arma::fill::none);  // every coordinate is written below
   const SlabPlan plan(out.n_elem, bucket_, kPieceGrain - kPieceGrain % 5);
-  PlanReader reader(r, plan, [&](const Segment& s) {
-    return (s.head ? 32 : 0) + TritBits(s.Size(), packing_);
-  });
+  PlanReader reader(
+      r, plan, [&](const Segment& s) { return (s.head ? 32 : 0) + TritBits(s.Size(), packing_); });
   std::vector<float> heads = reader.PeekFloatHeaders();
   scales->assign(plan.Buckets(), 0.0f);
   reader.Run([&](std::size_t, const Segment& seg, BitReader& in) {

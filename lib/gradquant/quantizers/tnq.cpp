@@ -17,7 +17,7 @@
 namespace gradquant {
 namespace {
 
-constexpr std::size_t kBlock = 2048;   // coordinates per generator batch (stack buffers)
+constexpr std::size_t kBlock = 2048;    // coordinates per generator batch (stack buffers)
 constexpr std::size_t kFewLevels = 16;  // up to here cells are found without a search
 
 // The cell [ℓ_j, ℓ_{j+1}] of a clipped value t: the largest j with ℓ_j <= t, at most s−1.

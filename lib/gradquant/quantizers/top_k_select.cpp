@@ -46,7 +46,8 @@ void Histogram(const float* g, std::size_t b, std::size_t e, std::uint32_t* bins
     ++table[0][key >> kShift];
     zeros += key == 0;
   }
-  for (std::size_t k = 0; k < kBins; ++k) bins[k] = table[0][k] + table[1][k] + table[2][k] + table[3][k];
+  for (std::size_t k = 0; k < kBins; ++k)
+    bins[k] = table[0][k] + table[1][k] + table[2][k] + table[3][k];
   bins[0] -= zeros;  // zeros are never candidates
 }
 
@@ -55,10 +56,10 @@ void Histogram(const float* g, std::size_t b, std::size_t e, std::uint32_t* bins
 // keys at a time, so the rare matches cost a branch each and the rest almost nothing.
 struct Scan {
   static constexpr std::uint32_t kAbsMask = 0x7FFFFFFFu;
-  bool edge;             // true: bin members; false: above the threshold
-  std::uint32_t bin;     // edge scan
-  std::uint32_t t;       // threshold scan
-  std::size_t lastTie;   // threshold scan
+  bool edge;            // true: bin members; false: above the threshold
+  std::uint32_t bin;    // edge scan
+  std::uint32_t t;      // threshold scan
+  std::size_t lastTie;  // threshold scan
   bool Match(std::uint32_t key, std::size_t i) const {
     return edge ? key != 0 && (key >> kShift) == bin : key > t || (key == t && i <= lastTie);
   }
@@ -70,7 +71,8 @@ __attribute__((target("avx2"))) unsigned Candidates8(const float* g, const Scan&
                                        _mm256_set1_epi32(static_cast<int>(Scan::kAbsMask)));
   __m256i hit;
   if (s.edge) {
-    hit = _mm256_cmpeq_epi32(_mm256_srli_epi32(key, kShift), _mm256_set1_epi32(static_cast<int>(s.bin)));
+    hit = _mm256_cmpeq_epi32(_mm256_srli_epi32(key, kShift),
+                             _mm256_set1_epi32(static_cast<int>(s.bin)));
   } else {  // key >= t, as key > t - 1 (keys and t are below 2^31: signed compares work)
     hit = _mm256_cmpgt_epi32(key, _mm256_set1_epi32(static_cast<int>(s.t) - 1));
   }

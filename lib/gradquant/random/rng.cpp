@@ -63,8 +63,8 @@ __attribute__((target("avx2"))) void PhiloxBatchAvx2(std::uint64_t block, std::u
                                         _mm256_setr_epi64x(0, 1, 2, 3));
   for (int s = 0; s < kSets; ++s) {
     const __m256i ctr = _mm256_add_epi64(base, _mm256_set1_epi64x(4 * s));
-    c0[s] = ctr;                          // low half: the counter's low word
-    c1[s] = _mm256_srli_epi64(ctr, 32);   // its high word
+    c0[s] = ctr;                         // low half: the counter's low word
+    c1[s] = _mm256_srli_epi64(ctr, 32);  // its high word
     c2[s] = _mm256_setzero_si256();
     c3[s] = _mm256_setzero_si256();
   }
@@ -145,9 +145,9 @@ Rng::Rng(const StreamKey& key, Purpose purpose) {
 
 std::uint32_t Rng::Word(std::uint64_t i) const {
   const std::uint64_t block = i >> 2;
-  const auto out = Philox4x32({static_cast<std::uint32_t>(block),
-                               static_cast<std::uint32_t>(block >> 32), 0u, 0u},
-                              {key0_, key1_});
+  const auto out = Philox4x32(
+      {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 0u, 0u},
+      {key0_, key1_});
   return out[i & 3];
 }
 
@@ -159,9 +159,9 @@ void Rng::Words(std::uint64_t first, std::size_t count, std::uint32_t* out) cons
   j += batches * kBatchWords;
   for (; j + 4 <= count; j += 4) {
     const std::uint64_t block = (first + j) >> 2;
-    const auto words = Philox4x32({static_cast<std::uint32_t>(block),
-                                   static_cast<std::uint32_t>(block >> 32), 0u, 0u},
-                                  {key0_, key1_});
+    const auto words = Philox4x32(
+        {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 0u, 0u},
+        {key0_, key1_});
     std::memcpy(out + j, words.data(), sizeof words);
   }
   for (; j < count; ++j) out[j] = Word(first + j);

@@ -27,9 +27,8 @@ __attribute__((target_clones("avx2", "default"))) void Times(const double* sum, 
   for (std::size_t i = 0; i < len; ++i) out[i] = static_cast<float>(sum[i] * factor);
 }
 
-__attribute__((target_clones("avx2", "default"))) void DividedBy(const double* sum,
-                                                                 std::size_t len, double divisor,
-                                                                 float* out) {
+__attribute__((target_clones("avx2", "default"))) void DividedBy(const double* sum, std::size_t len,
+                                                                 double divisor, float* out) {
   for (std::size_t i = 0; i < len; ++i) out[i] = static_cast<float>(sum[i] / divisor);
 }
 

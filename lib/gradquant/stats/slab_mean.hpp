@@ -4,9 +4,8 @@
  * The element-wise mean of the workers' slabs, the plain server aggregate: summed in double in
  * worker order, so it does not depend on the thread count.
  */
-#include <vector>
-
 #include <armadillo>
+#include <vector>
 
 namespace gradquant {
 

@@ -61,8 +61,8 @@ std::vector<std::size_t> LargestMagnitudes(const arma::fvec& g, std::size_t k) {
   const auto kth = magnitude.begin() + static_cast<std::ptrdiff_t>(k - 1);
   std::nth_element(magnitude.begin(), kth, magnitude.end(), std::greater<float>());
   const float t = *kth;
-  std::size_t ties = k - static_cast<std::size_t>(std::count_if(
-                             magnitude.begin(), kth, [t](float m) { return m > t; }));
+  std::size_t ties = k - static_cast<std::size_t>(
+                             std::count_if(magnitude.begin(), kth, [t](float m) { return m > t; }));
   idx.reserve(k);
   for (std::size_t i = 0; i < n; ++i) {
     const float m = std::fabs(g[i]);
