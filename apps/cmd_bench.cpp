@@ -1,12 +1,14 @@
 // `gradquant bench`: encode/decode throughput against the machine's memory bandwidth.
 #include <omp.h>
 
+#include <charconv>
 #include <iostream>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "gradquant/bench/throughput.hpp"
 #include "gradquant/core/error.hpp"
+#include "gradquant/core/parallel.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "gradquant/random/rng.hpp"
 
@@ -26,22 +28,36 @@ arma::fvec SyntheticSlab(std::size_t n, std::uint32_t worker) {
   return g;
 }
 
-// "4096x4096" -> {4096, 4096}; empty -> {size}.
+// The synthetic input is W slabs of N float32 values held at once: bound it well inside memory.
+constexpr std::uint64_t kMaxSyntheticValues = std::uint64_t{1} << 31;  // 8 GiB of float32
+constexpr std::uint32_t kMaxSyntheticWorkers = 4096;
+
+// "4096x4096" -> {4096, 4096}; empty -> {size}. Every extent and their product is bounded.
 std::vector<std::uint64_t> ParseShape(const std::string& text, std::size_t size) {
   if (text.empty()) {
     if (size == 0) throw SpecError("--size must be positive");
+    if (size > kMaxSyntheticValues) {
+      throw SpecError("--size " + std::to_string(size) + " is too large (at most " +
+                      std::to_string(kMaxSyntheticValues) + ")");
+    }
     return {size};
   }
   std::vector<std::uint64_t> shape;
+  std::uint64_t product = 1;
   std::size_t start = 0;
   while (true) {
     const auto x = text.find('x', start);
     const std::string part = text.substr(start, x == std::string::npos ? x : x - start);
-    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoull(part) == 0) {
+    std::uint64_t d = 0;
+    const auto res = std::from_chars(part.data(), part.data() + part.size(), d);
+    if (part.empty() || res.ptr != part.data() + part.size() || res.ec != std::errc() || d == 0) {
       throw SpecError("--shape '" + text + "': expected positive extents like 4096x4096");
     }
-    shape.push_back(std::stoull(part));
+    if (__builtin_mul_overflow(product, d, &product) || product > kMaxSyntheticValues) {
+      throw SpecError("--shape '" + text + "': more than " + std::to_string(kMaxSyntheticValues) +
+                      " values");
+    }
+    shape.push_back(d);
     if (x == std::string::npos) return shape;
     start = x + 1;
   }
@@ -88,7 +104,10 @@ int RunBench(int argc, char** argv) {
   if (!Parse(options, argc, argv, &args)) return kExitOk;
   const Format format = FormatOf(args);
   const int threads = args["threads"].as<int>(), repeat = args["repeat"].as<int>();
-  if (threads < 1) throw SpecError("--threads must be at least 1");
+  if (threads < 1 || threads > MaxUsefulThreads()) {
+    throw SpecError("--threads " + std::to_string(threads) + " is out of range (1 to " +
+                    std::to_string(MaxUsefulThreads()) + ", 4 per core)");
+  }
   if (repeat < 1) throw SpecError("--repeat must be at least 1");
   const bool cpuTime = args.count("cpu-time") > 0;
   if (cpuTime && threads != 1) throw SpecError("--cpu-time needs --threads 1");
@@ -121,8 +140,17 @@ int RunBench(int argc, char** argv) {
     layer.n = 1;
     for (std::uint64_t d : layer.shape) layer.n *= d;
     const std::size_t n = layer.n;
+    const std::uint32_t workers = args["workers"].as<std::uint32_t>();
+    if (workers == 0 || workers > kMaxSyntheticWorkers) {
+      throw SpecError("--workers " + std::to_string(workers) + " is out of range (1 to " +
+                      std::to_string(kMaxSyntheticWorkers) + ")");
+    }
+    if (n * workers > kMaxSyntheticValues) {
+      throw SpecError("--workers " + std::to_string(workers) + " times N = " + std::to_string(n) +
+                      " is more than " + std::to_string(kMaxSyntheticValues) + " values");
+    }
     std::vector<arma::fvec> slabs;
-    for (std::uint32_t w = 0; w < args["workers"].as<std::uint32_t>(); ++w) {
+    for (std::uint32_t w = 0; w < workers; ++w) {
       slabs.push_back(SyntheticSlab(n, w));
     }
     groups.emplace_back(layer, std::move(slabs));

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "cli_common.hpp"
@@ -43,6 +44,9 @@ void OnSignal(int sig) {
   const char* msg = "gradquant: interrupted, no output written\n";
   if (sig == SIGTERM) msg = "gradquant: terminated, no output written\n";
   if (sig == SIGHUP) msg = "gradquant: hangup, no output written\n";
+  if (sig == SIGQUIT) msg = "gradquant: quit, no output written\n";
+  if (sig == SIGALRM) msg = "gradquant: alarm clock, no output written\n";
+  if (sig == SIGUSR1 || sig == SIGUSR2) msg = "gradquant: user signal, no output written\n";
   if (sig != SIGPIPE) (void)!write(STDERR_FILENO, msg, std::strlen(msg));  // a closed pipe: quiet
   _exit(128 + sig);
 }
@@ -58,6 +62,28 @@ void PreferPassiveWaiting(char** argv) {
   execv("/proc/self/exe", argv);
 }
 
+// An error is one line even when a path, a name or a spec holds a newline: control characters
+// are shown as \n, \t or \xNN.
+std::string OneLine(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 int Dispatch(const std::string& command, int argc, char** argv) {
   if (command == "info") return RunInfo(argc, argv);
   if (command == "list") return RunList(argc, argv);
@@ -70,15 +96,25 @@ int Dispatch(const std::string& command, int argc, char** argv) {
   return kExitUsage;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  PreferPassiveWaiting(argv);
+int Main(int argc, char** argv) {
   gradquant::PinBlasThreads();
+  if (const int asked = gradquant::CapThreads()) {
+    std::cerr << "gradquant: warning: " << asked << " OpenMP threads asked for; using "
+              << gradquant::MaxUsefulThreads() << " (4 per core)\n";
+  }
   // Items come and go with slab-sized blocks: keep freed memory for reuse instead of mapping
   // and faulting in fresh pages for every item (the peak resident size is unchanged).
   gradquant::RetainFreedMemory();
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) std::signal(sig, OnSignal);
+  // Every signal whose default action ends the process removes the outputs being written first.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGALRM, SIGUSR1, SIGUSR2}) {
+    std::signal(sig, OnSignal);
+  }
+  // A library that ends the process with exit() (libgomp when it cannot create a thread) still
+  // removes the outputs being written.
+  std::atexit(gradquant::RemovePendingOutputs);
+  // Past `ulimit -f` a write fails with EFBIG (an error with a message and cleanup) instead of
+  // the process being killed by SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     std::cerr << kUsage;  // a usage error: stderr, exit 1
     return kExitUsage;
@@ -102,25 +138,44 @@ int main(int argc, char** argv) {
     }
     return code;
   } catch (const cxxopts::exceptions::exception& e) {
-    std::cerr << "gradquant: error: " << e.what() << " (see 'gradquant " << command
+    std::cerr << "gradquant: error: " << OneLine(e.what()) << " (see 'gradquant " << command
               << " --help')\n";
     return kExitUsage;
   } catch (const gradquant::SpecError& e) {
-    std::cerr << "gradquant: error: " << e.what() << " (see 'gradquant " << command
+    std::cerr << "gradquant: error: " << OneLine(e.what()) << " (see 'gradquant " << command
               << " --help')\n";
     return kExitUsage;
   } catch (const gradquant::NonfiniteError& e) {
-    std::cerr << "gradquant: error: " << e.what()
+    std::cerr << "gradquant: error: " << OneLine(e.what())
               << " (--nonfinite zero replaces such values by 0)\n";
     return kExitInput;
   } catch (const gradquant::IoError& e) {
-    std::cerr << "gradquant: error: " << e.what() << '\n';
+    std::cerr << "gradquant: error: " << OneLine(e.what()) << '\n';
     return kExitInput;
   } catch (const gradquant::FormatError& e) {
-    std::cerr << "gradquant: error: " << e.what() << '\n';
+    std::cerr << "gradquant: error: " << OneLine(e.what()) << '\n';
     return kExitCorrupt;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "gradquant: error: out of memory running '" << OneLine(command)
+              << "' (select fewer layers or records with --layers and --records, or use fewer "
+                 "threads)\n";
+    return kExitOther;
   } catch (const std::exception& e) {
-    std::cerr << "gradquant: error: " << e.what() << '\n';
+    std::cerr << "gradquant: error: " << OneLine(e.what()) << '\n';
     return kExitOther;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  PreferPassiveWaiting(argv);
+  const int code = Main(argc, argv);
+  if (gradquant::OutputWriteFailed()) {
+    // HDF5's own shutdown can crash on a file whose close failed: end without it.
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(code);
+  }
+  return code;
 }

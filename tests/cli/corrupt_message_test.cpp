@@ -71,8 +71,9 @@ void ForgeChecksum(const Compressed& c, StoredLayer& s, std::size_t l, std::size
   const LayerInfo& info = c.source.Layers()[l];
   const std::size_t workers = c.source.Workers();
   const std::size_t record = k / workers;
-  const MessageIdentity id{
-      c.spec, c.seed, info.name, info.index, info.n, c.source.Steps()[record], record, k % workers};
+  const MessageIdentity id{c.spec, c.seed,     info.name, info.index,
+                           info.n, info.shape, workers,   c.source.Steps()[record],
+                           record, k % workers};
   s.checksum[k] = StoredChecksum(s.Get(k), id);
 }
 

@@ -222,6 +222,57 @@ void ReplaceStringAttr(const std::string& path, const std::string& object, const
   StringAttr(g, name, value);
 }
 
+void ReplaceIntArrayAttr(const std::string& path, const std::string& dataset,
+                         const std::string& name, const std::vector<std::int64_t>& values) {
+  H5::H5File file(path, H5F_ACC_RDWR);
+  H5::DataSet ds = file.openDataSet(dataset);
+  if (ds.attrExists(name)) ds.removeAttr(name);
+  IntAttr(ds, name, values, false);
+}
+
+void ReplaceStorage(const std::string& path, const std::string& layer, StorageKind kind,
+                    const std::string& source) {
+  H5::H5File file(path, H5F_ACC_RDWR);
+  H5::Group grads = file.openGroup("gradients");
+  std::vector<std::int64_t> shape;
+  H5::DataSpace space;
+  {
+    const H5::DataSet old = grads.openDataSet(layer);
+    space = old.getSpace();
+    const H5::Attribute a = old.openAttribute("shape");
+    shape.resize(static_cast<std::size_t>(a.getSpace().getSimpleExtentNpoints()));
+    a.read(H5::PredType::NATIVE_INT64, shape.data());
+  }
+  grads.unlink(layer);
+  H5::DSetCreatPropList props;
+  if (kind == StorageKind::kExternalRaw) {
+    const hsize_t bytes = static_cast<hsize_t>(space.getSimpleExtentNpoints()) * 4;
+    H5Pset_external(props.getId(), source.c_str(), 0, bytes);
+  } else {
+    const auto colon = source.find(':');
+    H5Pset_virtual(props.getId(), space.getId(), source.substr(0, colon).c_str(),
+                   source.substr(colon + 1).c_str(), space.getId());
+  }
+  H5::DataSet ds = grads.createDataSet(layer, H5::PredType::IEEE_F32LE, space, props);
+  IntAttr(ds, "shape", shape, false);
+}
+
+void AddLink(const std::string& path, const std::string& link, LinkKind kind,
+             const std::string& target) {
+  H5::H5File file(path, H5F_ACC_RDWR);
+  const hid_t root = file.getId();
+  if (H5Lexists(root, link.c_str(), H5P_DEFAULT) > 0) H5Ldelete(root, link.c_str(), H5P_DEFAULT);
+  herr_t status = -1;
+  if (kind == LinkKind::kSoft) {
+    status = H5Lcreate_soft(target.c_str(), root, link.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+  } else {
+    const auto colon = target.find(':');
+    status = H5Lcreate_external(target.substr(0, colon).c_str(), target.substr(colon + 1).c_str(),
+                                root, link.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+  }
+  if (status < 0) throw std::runtime_error("AddLink: cannot create " + link);
+}
+
 std::vector<std::string> Members(const std::string& path, const std::string& group) {
   H5::H5File file(path, H5F_ACC_RDONLY);
   H5::Group g = file.openGroup(group);

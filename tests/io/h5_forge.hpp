@@ -88,6 +88,30 @@ void ReplaceIntAttr(const std::string& path, const std::string& object, const st
 void ReplaceStringAttr(const std::string& path, const std::string& object, const std::string& name,
                        const std::string& value);
 
+/** Replaces attribute @p name of the dataset @p dataset by a 1-D int64 array. */
+void ReplaceIntArrayAttr(const std::string& path, const std::string& dataset,
+                         const std::string& name, const std::vector<std::int64_t>& values);
+
+/** Where ReplaceStorage puts the values of a float32 [S, W, N] layer instead of the dump. */
+enum class StorageKind {
+  kExternalRaw,  ///< the raw file @p source (H5Pset_external)
+  kVirtual,      ///< a virtual dataset mapping "file:dataset" @p source whole
+};
+
+/** Recreates /gradients/<layer> (same extent and shape attribute) with its values elsewhere. */
+void ReplaceStorage(const std::string& path, const std::string& layer, StorageKind kind,
+                    const std::string& source);
+
+/** The kinds of link AddLink makes. */
+enum class LinkKind { kSoft, kExternal };
+
+/**
+ * Adds link @p link (a path in @p path, replacing what is there) to @p target: a path in the
+ * same file (kSoft), or "file:path" (kExternal).
+ */
+void AddLink(const std::string& path, const std::string& link, LinkKind kind,
+             const std::string& target);
+
 /** Names of the members of a group. */
 std::vector<std::string> Members(const std::string& path, const std::string& group);
 

@@ -8,6 +8,8 @@
  * | SpecError     | bad quantizer spec or command-line value                 | 1    |
  * | IoError       | an input or output file is missing, unreadable, or does  | 2    |
  * |               | not follow docs/format.md (names file, object, problem) |      |
+ * | RangeError    | (an IoError) the gradient's values are beyond what the   | 2    |
+ * |               | quantizer's float32 fields can carry                     |      |
  * | FormatError   | a stored message is corrupt: truncated, overlong, or its | 3    |
  * |               | checksum does not match                                  |      |
  * | Error (other) | anything else gradquant detected                         | 4    |
@@ -40,6 +42,16 @@ class IoError : public Error {
  * the input is unusable as it stands; a caller may offer to zero such values instead).
  */
 class NonfiniteError : public IoError {
+ public:
+  using IoError::IoError;
+};
+
+/**
+ * Finite gradient values too large for a quantizer: its float32 side information (a norm, a
+ * scale, a factor) or its reconstruction overflows (values near FLT_MAX). An IoError: the
+ * input cannot be used with that quantizer as it stands.
+ */
+class RangeError : public IoError {
  public:
   using IoError::IoError;
 };

@@ -1,10 +1,14 @@
 #pragma once
 /** @file layer_info.hpp What gradquant knows about one parameter (layer) of a dump. */
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gradquant {
+
+/** The longest parameter name a dump may hold, in bytes (docs/security.md). */
+constexpr std::size_t kMaxLayerName = 1024;
 
 /** One parameter of the model: its name, its own shape, its size and its position. */
 struct LayerInfo {

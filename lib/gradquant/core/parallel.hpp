@@ -78,4 +78,14 @@ void SplitFor(std::size_t n, Body&& body) {
  */
 void PinBlasThreads();
 
+/** The most OpenMP threads gradquant starts: 4 per core, and never more than 256. */
+int MaxUsefulThreads();
+
+/**
+ * Lowers OpenMP's thread count to MaxUsefulThreads() when it is set higher (OMP_NUM_THREADS=
+ * 100000 makes libgomp crash creating the team). @return the count asked for when it was
+ * lowered, else 0.
+ */
+int CapThreads();
+
 }  // namespace gradquant

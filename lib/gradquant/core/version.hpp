@@ -9,7 +9,8 @@ inline constexpr const char* kVersion = GRADQUANT_VERSION;
 /**
  * Version of the stored-message layout in compressed files; bumped on any wire change.
  * 2: checksums bind each message to its spec, seed, layer, step and worker (message_store.hpp).
+ * 3: checksums also bind the parameter's shape and the worker count W.
  */
-inline constexpr int kMessageFormatVersion = 2;
+inline constexpr int kMessageFormatVersion = 3;
 
 }  // namespace gradquant

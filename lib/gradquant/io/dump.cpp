@@ -15,10 +15,12 @@
 #include <utility>
 
 #include "gradquant/core/error.hpp"
+#include "gradquant/core/finite.hpp"
 #include "gradquant/io/direct_read.hpp"
 #include "gradquant/io/h5_detail.hpp"
 #include "gradquant/io/hdf5_lock.hpp"
 #include "gradquant/io/posix_file.hpp"
+#include "gradquant/io/self_contained.hpp"
 
 namespace gradquant {
 
@@ -26,17 +28,6 @@ using detail::Bad;
 using detail::Guard;
 
 namespace {
-
-// True when no value is NaN or Inf (an exponent field of all ones); branch-free, so it vectorises.
-bool AllFinite(const float* x, std::size_t n) {
-  std::uint32_t seen = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t bits;
-    std::memcpy(&bits, x + i, sizeof bits);
-    seen |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
-  }
-  return seen == 0;
-}
 
 struct OpenFile {
   DumpFile info;
@@ -51,6 +42,11 @@ void CheckPathIsFile(const std::string& path) {
   if (stat(path.c_str(), &st) != 0) throw IoError(path + ": no such file");
   if (S_ISDIR(st.st_mode)) throw IoError(path + ": is a directory, expected an HDF5 dump file");
   if (st.st_size == 0) throw IoError(path + ": is empty, expected an HDF5 dump file");
+  // A file that cannot be opened (EACCES, EMFILE) is not "not an HDF5 file": say why.
+  const FileDescriptor probe(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (probe.get() < 0) {
+    throw IoError(path + ": cannot be opened (" + std::strerror(errno) + ")");
+  }
   if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path + ": is not an HDF5 file");
 }
 
@@ -78,14 +74,35 @@ std::vector<std::int64_t> ReadSteps(const std::string& path, const H5::H5File& h
   return steps;
 }
 
+// A parameter's name goes into one-line errors, CSV rows and regex matches: it must be a plain
+// member name of /gradients, printable and of bounded length.
+void CheckLayerName(const std::string& path, const std::string& object, const std::string& name) {
+  if (name.empty()) Bad(path, object, "names a parameter with an empty name");
+  if (name.size() > kMaxLayerName) {
+    Bad(path, object,
+        "names a parameter of " + std::to_string(name.size()) + " characters (at most " +
+            std::to_string(kMaxLayerName) + ")");
+  }
+  for (const char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) Bad(path, object, "names a parameter with a control character");
+  }
+  if (name.find('/') != std::string::npos || name == "." || name == "..") {
+    Bad(path, object, "names '" + name + "', which is a path, not a member of /gradients");
+  }
+}
+
 std::vector<std::string> LayerOrder(const std::string& path, const H5::Group& grads) {
   std::vector<std::string> names;
   if (grads.attrExists("order")) {
-    Guard(path, "/gradients attribute 'order'",
-          [&] { names = detail::ReadStringArrayAttr(grads, "order"); });
+    const std::string object = "/gradients attribute 'order'";
+    Guard(path, object, [&] { names = detail::ReadStringArrayAttr(grads, "order"); });
+    std::set<std::string> seen;
     for (const auto& n : names) {
+      CheckLayerName(path, object, n);
+      if (!seen.insert(n).second) Bad(path, object, "lists '" + n + "' twice");
       if (!detail::HasLink(grads, n)) {
-        Bad(path, "/gradients attribute 'order'", "names '" + n + "', which is not in /gradients");
+        Bad(path, object, "names '" + n + "', which is not in /gradients");
       }
     }
     if (names.size() != grads.getNumObjs()) {
@@ -94,7 +111,10 @@ std::vector<std::string> LayerOrder(const std::string& path, const H5::Group& gr
               std::to_string(grads.getNumObjs()));
     }
   } else {
-    for (hsize_t i = 0; i < grads.getNumObjs(); ++i) names.push_back(grads.getObjnameByIdx(i));
+    for (hsize_t i = 0; i < grads.getNumObjs(); ++i) {
+      names.push_back(grads.getObjnameByIdx(i));
+      CheckLayerName(path, "/gradients", names.back());
+    }
     std::sort(names.begin(), names.end());
   }
   if (names.empty()) Bad(path, "/gradients", "holds no parameters");
@@ -163,6 +183,7 @@ OpenFile OpenOne(const std::string& path, std::vector<std::int64_t>* steps,
     throw IoError(path + ": cannot be opened, a truncated or damaged HDF5 file (" +
                   detail::Hdf5Reason(e) + ")");
   }
+  detail::RequireSelfContained(path, f.h5);
   Guard(path, "root attributes", [&] {
     if (!f.h5.attrExists("gradquant_format")) Bad(path, "/", "has no attribute 'gradquant_format'");
     const std::string format = detail::ReadStringAttr(f.h5, "gradquant_format");
@@ -298,6 +319,7 @@ arma::fvec Dump::ReadSlab(std::size_t layer, std::size_t record, std::size_t wor
   const detail::DirectLayout& direct = file.direct[layer];
   std::vector<detail::DirectPiece> pieces;
   bool planned = false;
+  detail::QuietHdf5();  // reads run on worker threads, each with its own HDF5 error printer
   if (direct.usable && file.fd.get() >= 0) {
     std::lock_guard<std::mutex> lock(Hdf5Lock());
     planned = detail::PlanSlab(file.layers[layer], direct, record, local, &pieces);

@@ -13,7 +13,7 @@ DumpWriter::DumpWriter(OutputFile& file, const std::vector<std::int64_t>& steps,
                        std::size_t workers, const std::vector<LayerInfo>& layers,
                        const RootAttributes& attrs, bool withAggregate)
     : file_(file), layers_(layers), withAggregate_(withAggregate) {
-  H5::H5File& h5 = file.impl().h5;
+  H5::H5File& h5 = file.impl().File();
   Guard(file.Path(), "dump layout", [&] {
     detail::WriteStringAttr(h5, "gradquant_format", "gradients");
     detail::WriteIntAttr(h5, "gradquant_version", 1);
@@ -44,7 +44,7 @@ DumpWriter::DumpWriter(OutputFile& file, const std::vector<std::int64_t>& steps,
 }
 
 void DumpWriter::AddAttributes(const RootAttributes& attrs) {
-  H5::H5File& h5 = file_.impl().h5;
+  H5::H5File& h5 = file_.impl().File();
   Guard(file_.Path(), "/ attributes", [&] {
     for (const auto& [k, v] : attrs.strings) detail::WriteStringAttr(h5, k, v);
     for (const auto& [k, v] : attrs.integers) detail::WriteIntAttr(h5, k, v);
@@ -56,8 +56,8 @@ void DumpWriter::WriteSlab(std::size_t layer, std::size_t record, std::size_t wo
                            const float* values) {
   const LayerInfo& l = layers_.at(layer);
   Guard(file_.Path(), "/gradients/" + l.name, [&] {
-    H5::DataSet ds = file_.impl().h5.openDataSet("gradients/" + l.name);
-    detail::WriteBlock(ds, H5::PredType::NATIVE_FLOAT, values, {record, worker, 0}, {1, 1, l.n});
+    detail::WriteBlockTo(file_.impl().File(), "gradients/" + l.name, H5::PredType::NATIVE_FLOAT,
+                         values, {record, worker, 0}, {1, 1, l.n});
   });
 }
 
@@ -65,8 +65,8 @@ void DumpWriter::WriteAggregate(std::size_t layer, std::size_t record, const flo
   const LayerInfo& l = layers_.at(layer);
   if (!withAggregate_) throw std::invalid_argument("DumpWriter built without /aggregate");
   Guard(file_.Path(), "/aggregate/" + l.name, [&] {
-    H5::DataSet ds = file_.impl().h5.openDataSet("aggregate/" + l.name);
-    detail::WriteBlock(ds, H5::PredType::NATIVE_FLOAT, values, {record, 0}, {1, l.n});
+    detail::WriteBlockTo(file_.impl().File(), "aggregate/" + l.name, H5::PredType::NATIVE_FLOAT,
+                         values, {record, 0}, {1, l.n});
   });
 }
 

@@ -1,5 +1,6 @@
 #include "gradquant/io/h5_detail.hpp"
 
+#include <atomic>
 #include <mutex>
 #include <sstream>
 
@@ -10,10 +11,16 @@ namespace gradquant::detail {
 void QuietHdf5() {
   static std::once_flag once;
   std::call_once(once, [] {
-    H5::Exception::dontPrint();
     // HDF5 keeps freed internal blocks in free lists without limit by default.
     H5set_free_list_limits(1 << 20, 1 << 18, 1 << 20, 1 << 18, 1 << 20, 1 << 18);
   });
+  // Debian's HDF5 is built thread-safe: each thread has its own error stack and printer.
+  thread_local bool quiet = false;
+  if (!quiet) {
+    H5::Exception::dontPrint();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    quiet = true;
+  }
 }
 
 void Bad(const std::string& file, const std::string& object, const std::string& problem) {
@@ -31,11 +38,23 @@ std::string Hdf5Reason(const H5::Exception& e) {
         return 0;
       },
       &inner);
+  // A failed system call's entry spans lines ("file write failed: time = ...\n, filename = ...,
+  // errno = 28, error message = 'No space left on device', ..."): keep the system's message.
+  const std::string tag = "error message = '";
+  const auto at = inner.find(tag);
+  if (at != std::string::npos) {
+    const auto start = at + tag.size(), end = inner.find('\'', start);
+    inner = "write or read failed: " + inner.substr(start, end - start);
+  }
+  for (char& c : inner) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
   const std::string outer = e.getDetailMsg().empty() ? e.getFuncName() : e.getDetailMsg();
   return inner.empty() || inner == outer ? outer : inner + "; " + outer;
 }
 
 void Guard(const std::string& file, const std::string& object, const std::function<void()>& body) {
+  QuietHdf5();
   try {
     body();
   } catch (const H5::Exception& e) {
@@ -186,13 +205,50 @@ H5::DataSet CreateDataset(H5::Group& parent, const std::string& name, const H5::
   return parent.createDataSet(name, type, space, props);
 }
 
-void WriteBlock(H5::DataSet& ds, const H5::PredType& type, const void* data,
-                const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count) {
-  H5::DataSpace file = ds.getSpace();
-  file.selectHyperslab(H5S_SELECT_SET, count.data(), offset.data());
-  const H5::DataSpace mem(static_cast<int>(count.size()), count.data());
-  ds.write(data, type, mem, file);
+namespace {
+
+std::atomic<bool> g_writeFailed{false};
+
+// A C-API handle closed exactly once, without printing: H5Cpp's destructors print to stderr when
+// a close fails, and a second close of a dataset whose close failed is not safe in HDF5 1.10.
+struct Handle {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  ~Handle() {
+    if (id >= 0 && close(id) < 0) g_writeFailed = true;
+  }
+};
+
+[[noreturn]] void WriteFailed(const char* call) {
+  g_writeFailed = true;
+  throw H5::DataSetIException("WriteBlockTo", std::string(call) + " failed");
 }
+
+}  // namespace
+
+void WriteBlockTo(const H5::H5Location& loc, const std::string& name, const H5::PredType& type,
+                  const void* data, const std::vector<hsize_t>& offset,
+                  const std::vector<hsize_t>& count, hsize_t extendTo) {
+  QuietHdf5();
+  const Handle ds{H5Dopen2(loc.getId(), name.c_str(), H5P_DEFAULT), H5Dclose};
+  if (ds.id < 0) WriteFailed("H5Dopen2");
+  if (extendTo != 0 && H5Dset_extent(ds.id, &extendTo) < 0) WriteFailed("H5Dset_extent");
+  const Handle file{H5Dget_space(ds.id), H5Sclose};
+  if (file.id < 0) WriteFailed("H5Dget_space");
+  if (H5Sselect_hyperslab(file.id, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr) <
+      0) {
+    WriteFailed("H5Sselect_hyperslab");
+  }
+  const Handle mem{H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+                   H5Sclose};
+  if (mem.id < 0) WriteFailed("H5Screate_simple");
+  if (H5Dwrite(ds.id, type.getId(), mem.id, file.id, H5P_DEFAULT, data) < 0) {
+    WriteFailed("H5Dwrite");
+  }
+}
+
+bool WriteFailedOnce() { return g_writeFailed; }
+void NoteWriteFailed() { g_writeFailed = true; }
 
 void ReadBlock(const H5::DataSet& ds, const H5::PredType& type, void* data,
                const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count) {

@@ -13,7 +13,8 @@
 
 namespace gradquant::detail {
 
-/** Silences the HDF5 error stack printer once per process; errors become exceptions. */
+/** Silences the HDF5 error stack printer of the calling thread (once per thread; Guard and the
+ * writers call it); errors become exceptions. */
 void QuietHdf5();
 
 /** "<file>: <object> <problem>" as an IoError. */
@@ -60,9 +61,20 @@ H5::DataSet CreateDataset(H5::Group& parent, const std::string& name, const H5::
                           const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunks,
                           const std::vector<hsize_t>& maxDims = {});
 
-/** Writes a contiguous block starting at @p offset with extent @p count. */
-void WriteBlock(H5::DataSet& ds, const H5::PredType& type, const void* data,
-                const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count);
+/**
+ * Writes a contiguous block into the dataset @p name under @p loc (first extending a 1-D
+ * dataset to @p extendTo when that is non-zero), through the C API with every handle closed
+ * exactly once and nothing printed. @throws H5::DataSetIException on failure (a full disk).
+ */
+void WriteBlockTo(const H5::H5Location& loc, const std::string& name, const H5::PredType& type,
+                  const void* data, const std::vector<hsize_t>& offset,
+                  const std::vector<hsize_t>& count, hsize_t extendTo = 0);
+
+/** Whether a write or a close of an output ever failed in this process (HDF5's state may then
+ * be damaged: closing the library again can crash). */
+bool WriteFailedOnce();
+/** Records such a failure. */
+void NoteWriteFailed();
 
 /** Reads a contiguous block starting at @p offset with extent @p count. */
 void ReadBlock(const H5::DataSet& ds, const H5::PredType& type, void* data,

@@ -29,6 +29,9 @@ std::uint64_t StoredChecksum(const Message& message, const MessageIdentity& id) 
   mixText(id.layer);
   mix(id.layerIndex);
   mix(id.n);
+  mix(id.shape.size());
+  for (std::uint64_t d : id.shape) mix(d);
+  mix(id.workers);
   mix(static_cast<std::uint64_t>(id.step));
   mix(id.record);
   mix(id.worker);
@@ -38,8 +41,9 @@ std::uint64_t StoredChecksum(const Message& message, const MessageIdentity& id) 
 namespace {
 
 MessageIdentity IdentityOf(const std::string& spec, std::uint64_t seed, const LayerInfo& l,
-                           std::int64_t step, std::size_t record, std::size_t worker) {
-  return {spec, seed, l.name, l.index, l.n, step, record, worker};
+                           std::size_t workers, std::int64_t step, std::size_t record,
+                           std::size_t worker) {
+  return {spec, seed, l.name, l.index, l.n, l.shape, workers, step, record, worker};
 }
 
 }  // namespace
@@ -59,7 +63,7 @@ MessageWriter::MessageWriter(OutputFile& file, const std::vector<std::int64_t>& 
                              const std::string& spec, std::uint64_t seed)
     : impl_(std::make_unique<Impl>(Impl{&file, workers, layers, steps, spec, seed, {}})) {
   impl_->sizes.assign(layers.size(), 0);
-  H5::H5File& h5 = file.impl().h5;
+  H5::H5File& h5 = file.impl().File();
   Guard(file.Path(), "message groups", [&] {
     detail::WriteStringAttr(h5, "quantizer", spec);
     detail::WriteUintAttr(h5, "seed", seed);
@@ -97,29 +101,28 @@ void MessageWriter::Write(std::size_t layer, std::size_t record,
   for (std::size_t i = 0; i < w; ++i) {
     bits[i] = messages[i].bits;
     offset[i] = impl_->sizes[layer] + joined.size();
-    checksum[i] = StoredChecksum(
-        messages[i], IdentityOf(impl_->spec, impl_->seed, l, impl_->steps.at(record), record, i));
+    checksum[i] =
+        StoredChecksum(messages[i], IdentityOf(impl_->spec, impl_->seed, l, impl_->workers,
+                                               impl_->steps.at(record), record, i));
     joined.insert(joined.end(), messages[i].bytes.begin(), messages[i].bytes.end());
   }
-  H5::H5File& h5 = impl_->file->impl().h5;
+  H5::H5File& h5 = impl_->file->impl().File();
   Guard(impl_->file->Path(), "/messages/" + l.name, [&] {
     const std::string base = "messages/" + l.name + "/";
-    H5::DataSet bytes = h5.openDataSet(base + "bytes");
     const hsize_t start = impl_->sizes[layer], total = start + joined.size();
-    bytes.extend(&total);
     if (!joined.empty()) {
-      detail::WriteBlock(bytes, H5::PredType::NATIVE_UINT8, joined.data(), {start},
-                         {joined.size()});
+      detail::WriteBlockTo(h5, base + "bytes", H5::PredType::NATIVE_UINT8, joined.data(), {start},
+                           {joined.size()}, total);
     }
     impl_->sizes[layer] = total;
-    H5::DataSet off = h5.openDataSet(base + "offset");
-    detail::WriteBlock(off, H5::PredType::NATIVE_UINT64, offset.data(), {record, 0}, {1, w});
-    H5::DataSet sum = h5.openDataSet(base + "checksum");
-    detail::WriteBlock(sum, H5::PredType::NATIVE_UINT64, checksum.data(), {record, 0}, {1, w});
-    H5::DataSet b = h5.openDataSet("bits/" + l.name);
-    detail::WriteBlock(b, H5::PredType::NATIVE_UINT64, bits.data(), {record, 0}, {1, w});
-    H5::DataSet d = h5.openDataSet("downlink_bits/" + l.name);
-    detail::WriteBlock(d, H5::PredType::NATIVE_UINT64, &downlinkBits, {record}, {1});
+    detail::WriteBlockTo(h5, base + "offset", H5::PredType::NATIVE_UINT64, offset.data(),
+                         {record, 0}, {1, w});
+    detail::WriteBlockTo(h5, base + "checksum", H5::PredType::NATIVE_UINT64, checksum.data(),
+                         {record, 0}, {1, w});
+    detail::WriteBlockTo(h5, "bits/" + l.name, H5::PredType::NATIVE_UINT64, bits.data(),
+                         {record, 0}, {1, w});
+    detail::WriteBlockTo(h5, "downlink_bits/" + l.name, H5::PredType::NATIVE_UINT64, &downlinkBits,
+                         {record}, {1});
   });
 }
 
@@ -219,7 +222,7 @@ std::vector<Message> MessageReader::Read(std::size_t layer, std::size_t record) 
                           {length});
       }
       const MessageIdentity id =
-          IdentityOf(impl_->spec, impl_->seed, l, impl_->steps[record], record, i);
+          IdentityOf(impl_->spec, impl_->seed, l, w, impl_->steps[record], record, i);
       if (StoredChecksum(out[i], id) != checksum[i]) {
         throw FormatError("message " + name +
                           ": checksum mismatch (corrupt, or moved from "

@@ -17,9 +17,10 @@
  * A message's byte length is ceil(bits / 8). Decoding needs only these objects and /steps.
  *
  * The checksum also covers everything the decoder keys on (spec, seed, layer name and index,
- * N, step, record, worker), so a message that is cut, extended, bit-flipped, swapped with
- * another layer's, record's or worker's, or whose context attributes were edited is rejected
- * with FormatError before it reaches a decoder (message_format_version 2).
+ * N, the parameter's shape, W, step, record, worker), so a message that is cut, extended,
+ * bit-flipped, swapped with another layer's, record's or worker's, or whose context attributes
+ * were edited (a transposed shape included) is rejected with FormatError before it reaches a
+ * decoder (message_format_version 3).
  */
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,8 @@ struct MessageIdentity {
   std::string layer;
   std::uint32_t layerIndex = 0;
   std::uint64_t n = 0;
+  std::vector<std::uint64_t> shape;  ///< the parameter's shape (PowerSGD and GradiVeQ use it)
+  std::uint64_t workers = 0;         ///< W
   std::int64_t step = 0;
   std::uint64_t record = 0;
   std::uint64_t worker = 0;

@@ -6,9 +6,14 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <random>
+#include <vector>
 
 #include "gradquant/core/error.hpp"
 #include "gradquant/io/output_file_impl.hpp"
@@ -43,11 +48,27 @@ void DropPending(int slot) {
   if (slot >= 0) g_pending[slot].used.store(false, std::memory_order_release);
 }
 
+// "<dir>/.<base>.tmp.<6 random characters>", within NAME_MAX however long <base> is.
 std::string TempNameFor(const std::string& path) {
+  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  static std::atomic<std::uint64_t> counter{0};
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  return dir + "." + base + ".tmp." + std::to_string(getpid());
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  constexpr std::size_t kSuffix = 1 + 5 + 6;  // "." + ".tmp." + random
+  if (base.size() + kSuffix > NAME_MAX) base.resize(NAME_MAX - kSuffix);
+  // Unpredictable enough that a planted name is unlikely to be hit, and never trusted anyway:
+  // the file is created exclusively (O_EXCL does not follow a link at the final component).
+  std::uint64_t x =
+      (static_cast<std::uint64_t>(getpid()) << 32) ^
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+      (counter.fetch_add(1) * 0x9e3779b97f4a7c15ull) ^ std::random_device{}();
+  std::string name = dir + "." + base + ".tmp.";
+  for (int i = 0; i < 6; ++i) {
+    name += kAlphabet[x % (sizeof kAlphabet - 1)];
+    x /= sizeof kAlphabet - 1;
+  }
+  return name;
 }
 
 // An existing target must be a regular file: renaming over a directory fails late, and over a
@@ -56,7 +77,8 @@ void CheckTarget(const std::string& path) {
   if (path.empty()) throw IoError("output path is empty");
   if (path.back() == '/') throw IoError(path + ": output path names a folder");
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return;
+  // lstat: a symbolic link at the target is replaced by the rename, never written through.
+  if (lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return;
   if (S_ISDIR(st.st_mode)) throw IoError(path + ": output path is a directory");
   if (!S_ISREG(st.st_mode)) {
     throw IoError(path + ": output path exists and is not a regular file; refusing to replace it");
@@ -69,20 +91,37 @@ OutputFile::OutputFile(const std::string& path) : impl_(std::make_unique<Impl>()
   detail::QuietHdf5();
   CheckTarget(path);
   impl_->path = path;
-  impl_->temp = TempNameFor(path);
-  impl_->slot = AddPending(path, impl_->temp);
-  // Create the file ourselves first, for a precise reason when the folder is not writable.
-  const int fd = open(impl_->temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
+  // Claim a fresh name exclusively: O_EXCL fails on anything already there, a planted
+  // symbolic link included, so nothing is ever written through a link.
+  for (int attempt = 0;; ++attempt) {
+    impl_->temp = TempNameFor(path);
+    const int fd =
+        open(impl_->temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      close(fd);
+      break;
+    }
     const int err = errno;
-    DropPending(impl_->slot);
-    throw IoError(path + ": cannot create the output file (" + std::strerror(err) + ")");
+    if (err != EEXIST || attempt == 100) {
+      throw IoError(path + ": cannot create the output file (" + std::strerror(err) + ")");
+    }
   }
-  close(fd);
   try {
-    impl_->h5 = H5::H5File(impl_->temp, H5F_ACC_TRUNC);
+    impl_->slot = AddPending(path, impl_->temp);
+  } catch (...) {
+    unlink(impl_->temp.c_str());
+    throw;
+  }
+  try {
+    // HDF5 opens the file we own by name; H5F_ACC_TRUNC keeps the inode and its permissions.
+    // File format 1.8 so that an attribute past 64 KiB (the order of thousands of layers) goes
+    // to dense storage instead of failing.
+    H5::FileAccPropList fapl;
+    H5Pset_libver_bounds(fapl.getId(), H5F_LIBVER_V18, H5F_LIBVER_V18);
+    impl_->h5 = std::make_unique<H5::H5File>(impl_->temp, H5F_ACC_TRUNC,
+                                             H5::FileCreatPropList::DEFAULT, fapl);
   } catch (const H5::Exception& e) {
-    std::remove(impl_->temp.c_str());
+    unlink(impl_->temp.c_str());
     DropPending(impl_->slot);
     throw IoError(path + ": cannot create the output file (" + e.getDetailMsg() + ")");
   }
@@ -91,28 +130,43 @@ OutputFile::OutputFile(const std::string& path) : impl_(std::make_unique<Impl>()
 OutputFile::~OutputFile() {
   if (impl_->committed) return;
   try {
-    impl_->h5.close();
+    Close();
   } catch (...) {
   }
-  std::remove(impl_->temp.c_str());
+  unlink(impl_->temp.c_str());
   DropPending(impl_->slot);
 }
 
-void OutputFile::Commit() {
+H5::H5File& OutputFile::Impl::File() {
+  if (!h5) throw IoError(path + ": the output file is already closed");
+  return *h5;
+}
+
+void OutputFile::Close() {
+  if (!impl_->h5) return;
+  std::unique_ptr<H5::H5File> h5 = std::move(impl_->h5);
   try {
-    impl_->h5.flush(H5F_SCOPE_GLOBAL);
-    impl_->h5.close();
+    h5->close();
   } catch (const H5::Exception& e) {
-    throw IoError(impl_->path + ": writing failed (" + e.getDetailMsg() + ")");
+    // Never closed or destroyed again (a second H5Fclose of a file whose close failed crashes
+    // HDF5 1.10): kept reachable until the process exits, which it is about to.
+    static auto* abandoned = new std::vector<std::unique_ptr<H5::H5File>>;
+    abandoned->push_back(std::move(h5));
+    detail::NoteWriteFailed();
+    throw IoError(impl_->path + ": writing failed (" + detail::Hdf5Reason(e) + ")");
   }
   // On disk before it takes the target's name, so a crash never leaves a truncated target.
-  const int fd = open(impl_->temp.c_str(), O_RDONLY);
+  const int fd = open(impl_->temp.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fsync(fd) != 0) {
     const int err = errno;
     if (fd >= 0) close(fd);
     throw IoError(impl_->path + ": writing failed (" + std::strerror(err) + ")");
   }
   close(fd);
+}
+
+void OutputFile::Commit() {
+  Close();
   if (std::rename(impl_->temp.c_str(), impl_->path.c_str()) != 0) {
     throw IoError(impl_->path + ": cannot move the finished output into place (" +
                   std::strerror(errno) + ")");
@@ -123,6 +177,8 @@ void OutputFile::Commit() {
 
 const std::string& OutputFile::Path() const { return impl_->path; }
 const std::string& OutputFile::TempPath() const { return impl_->temp; }
+
+bool OutputWriteFailed() { return detail::WriteFailedOnce(); }
 
 void RemovePendingOutputs() {
   // Called from a signal handler: no locking, only atomics and unlink(2).

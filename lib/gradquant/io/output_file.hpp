@@ -19,7 +19,13 @@ class OutputFile {
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
-  /** Flushes, closes and renames the file to its target. @throws IoError */
+  /**
+   * Writes out and closes the file, then syncs it to disk; a write error (a full disk,
+   * `ulimit -f`) surfaces here, before anything is reported. Idempotent. @throws IoError
+   */
+  void Close();
+
+  /** Close()s the file if it is open and renames it to its target. @throws IoError */
   void Commit();
 
   /** The target path. */
@@ -34,6 +40,13 @@ class OutputFile {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+/**
+ * Whether writing or closing an output failed in this process (a full disk). HDF5 1.10 is then
+ * left in a state that its shutdown at exit can crash on, so the program should end with
+ * std::_Exit once its streams are flushed.
+ */
+bool OutputWriteFailed();
 
 /** Removes every temporary file OutputFile instances of this process still hold (for signals). */
 void RemovePendingOutputs();

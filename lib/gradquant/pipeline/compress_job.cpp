@@ -6,6 +6,7 @@
 #include <mutex>
 #include <utility>
 
+#include "gradquant/core/error.hpp"
 #include "gradquant/core/version.hpp"
 #include "gradquant/io/hdf5_lock.hpp"
 #include "gradquant/io/message_store.hpp"
@@ -147,6 +148,7 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   counts.unsignedIntegers["nonfinite_zeroed"] = 0;
   for (const auto& t : totals) counts.unsignedIntegers["nonfinite_zeroed"] += t.nonfinite;
   writer.AddAttributes(counts);
+  out.Close();  // a write error (a full disk) surfaces before anything is reported
   if (options.beforeCommit) options.beforeCommit(totals);
   out.Commit();
   return totals;
@@ -155,7 +157,14 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
 std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::string& outPath,
                                        const Progress& progress, const BeforeCommit& beforeCommit) {
   const MessageReader reader(inPath);
-  const auto quantizer = BuiltinRegistry().Make(reader.Spec());
+  std::unique_ptr<Quantizer> quantizer;
+  try {
+    quantizer = BuiltinRegistry().Make(reader.Spec());
+  } catch (const SpecError& e) {
+    // The stored spec is part of what the checksums bind: an unknown one is a corrupt file, not a
+    // usage error.
+    throw FormatError(inPath + ": / attribute quantizer is not a valid spec (" + e.what() + ")");
+  }
   const std::size_t workers = reader.Workers();
   const auto& layers = reader.Layers();
   const auto& steps = reader.Steps();
@@ -192,6 +201,7 @@ std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::str
     }
     totals.push_back(t);
   }
+  out.Close();
   if (beforeCommit) beforeCommit(totals);
   out.Commit();
   return totals;

@@ -40,8 +40,9 @@ struct LayerTotals {
 };
 
 /**
- * Called with the finished totals just before the output is committed; if it throws (say the
- * report cannot be printed), no output is left behind.
+ * Called with the finished totals once the output is fully written and closed (so a write error
+ * has already surfaced) and just before it is renamed into place; if it throws (say the report
+ * cannot be printed), no output is left behind.
  */
 using BeforeCommit = std::function<void(const std::vector<LayerTotals>& totals)>;
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "gradquant/core/error.hpp"
+#include "gradquant/core/finite.hpp"
 #include "gradquant/core/parallel.hpp"
 #include "gradquant/stats/error_metrics.hpp"
 #include "gradquant/stats/slab_mean.hpp"
@@ -30,6 +31,24 @@ void CheckSizes(const Quantizer& q, const GroupResult& decoded, std::size_t work
   bool ok = decoded.workers.size() == workers && decoded.aggregate.n_elem == n;
   for (const auto& w : decoded.workers) ok = ok && w.n_elem == n;
   if (!ok) throw Error(q.Spec() + ": DecodeGroup returned the wrong number or size of slabs");
+}
+
+std::string OutOfRange(const Quantizer& q, const SlabContext& ctx, const std::string& what) {
+  return q.Spec() + ": layer " + ctx.layer->name + " step " + std::to_string(ctx.step) + ": " +
+         what + "; the gradient's values are too large for its float32 fields";
+}
+
+// A reconstruction with Inf or NaN from finite input would be a silently wrong number.
+void RequireFinite(const Quantizer& q, const SlabContext& ctx, const GroupResult& decoded) {
+  for (std::size_t w = 0; w < decoded.workers.size(); ++w) {
+    if (!AllFinite(decoded.workers[w].memptr(), decoded.workers[w].n_elem)) {
+      throw RangeError(
+          OutOfRange(q, ctx, "worker " + std::to_string(w) + "'s reconstruction overflows"));
+    }
+  }
+  if (!AllFinite(decoded.aggregate.memptr(), decoded.aggregate.n_elem)) {
+    throw RangeError(OutOfRange(q, ctx, "the aggregate overflows"));
+  }
 }
 
 }  // namespace
@@ -78,7 +97,13 @@ Round RunRound(const Quantizer& q, const ItemTruth& truth, const SlabContext& ct
   out.messages = q.EncodeGroup(truth.slabs, ctx, parts.stats ? &out.stats : nullptr);
   const auto t1 = Clock::now();
   const double c1 = ThreadSeconds();
-  out.decoded = q.DecodeGroup(out.messages, ctx);
+  try {
+    out.decoded = q.DecodeGroup(out.messages, ctx);
+  } catch (const FormatError& e) {
+    // Fresh messages are never corrupt: the encoder wrote a field it cannot carry (an Inf norm).
+    throw RangeError(
+        OutOfRange(q, ctx, std::string("its own message does not decode (") + e.what() + ")"));
+  }
   const auto t2 = Clock::now();
   const double c2 = ThreadSeconds();
   out.encodeSeconds = Seconds(t0, t1);
@@ -86,6 +111,7 @@ Round RunRound(const Quantizer& q, const ItemTruth& truth, const SlabContext& ct
   out.encodeCpuSeconds = c1 - c0;
   out.decodeCpuSeconds = c2 - c1;
   CheckSizes(q, out.decoded, workers, ctx.layer->n);
+  RequireFinite(q, ctx, out.decoded);
   if (parts.stats) {
     q.Diagnose(truth.slabs, out.decoded, ctx, &out.stats);
     for (const auto& [key, value] : out.decoded.stats) out.stats[key] += value;

@@ -70,8 +70,9 @@ struct Round {
 
 /**
  * Runs one round of @p quantizer on @p truth with context @p ctx (see the file comment).
- * @throws FormatError if a message fails to decode; Error if the decoder returns slabs of the
- *         wrong number or size.
+ * @throws RangeError if a fresh message fails to decode or a reconstruction is not finite
+ *         (finite input values too large for the quantizer's float32 fields); Error if the
+ *         decoder returns slabs of the wrong number or size.
  */
 Round RunRound(const Quantizer& quantizer, const ItemTruth& truth, const SlabContext& ctx,
                const RoundParts& parts = {});
@@ -79,7 +80,7 @@ Round RunRound(const Quantizer& quantizer, const ItemTruth& truth, const SlabCon
 /**
  * The server's half of a round for messages read back from storage (decompress): DecodeGroup,
  * then Observe when the context has a state.
- * @throws FormatError as RunRound.
+ * @throws FormatError if a stored message fails to decode.
  */
 GroupResult DecodeRound(const Quantizer& quantizer, const std::vector<Message>& messages,
                         const SlabContext& ctx);

@@ -40,13 +40,30 @@ std::size_t ParseIndex(const std::string& text, const std::string& list, std::si
 
 std::vector<std::size_t> SelectLayers(const std::vector<LayerInfo>& layers,
                                       const std::string& layerRegex) {
+  std::vector<std::size_t> out;
+  if (layerRegex.empty()) {
+    for (std::size_t i = 0; i < layers.size(); ++i) out.push_back(i);
+    if (out.empty()) throw SpecError("the dump has no layers");
+    return out;
+  }
+  if (layerRegex.size() > kMaxLayerRegex) {
+    throw SpecError(Quoted(layerRegex.substr(0, 20) + "...") + ": a regular expression of " +
+                    std::to_string(layerRegex.size()) + " characters (at most " +
+                    std::to_string(kMaxLayerRegex) + ")");
+  }
+  // libstdc++'s default matcher backtracks, recursing once per character of the name, and can
+  // take exponential time on patterns like (a*)*b; its breadth-first matcher (__polynomial, no
+  // back-references) takes time and stack bounded by pattern size times name size.
+  auto flags = std::regex::ECMAScript;
+#ifdef __GLIBCXX__
+  flags |= std::regex_constants::__polynomial;
+#endif
   std::regex re;
   try {
-    re = std::regex(layerRegex.empty() ? ".*" : layerRegex, std::regex::ECMAScript);
+    re = std::regex(layerRegex, flags);
   } catch (const std::regex_error& e) {
     throw SpecError(Quoted(layerRegex) + ": not a valid regular expression (" + e.what() + ")");
   }
-  std::vector<std::size_t> out;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     if (std::regex_search(layers[i].name, re)) out.push_back(i);
   }

@@ -17,6 +17,9 @@
 
 namespace gradquant {
 
+/** The longest `--layers` pattern accepted, in characters. */
+constexpr std::size_t kMaxLayerRegex = 1024;
+
 /** Positions into a dump's layers and records, each sorted and unique. */
 struct Selection {
   std::vector<std::size_t> layers;
@@ -25,9 +28,10 @@ struct Selection {
 
 /**
  * The positions of the layers whose name matches @p layerRegex (ECMAScript, search; empty =
- * all).
- * @throws SpecError on a bad regex or when no layer matches; the message starts with the quoted
- *   regex, so a caller can prefix its option name.
+ * all; matched breadth-first, so time is bounded by pattern size times name size and
+ * back-references are refused).
+ * @throws SpecError on a bad regex, one longer than kMaxLayerRegex, or when no layer matches; the
+ * message starts with the quoted regex, so a caller can prefix its option name.
  */
 std::vector<std::size_t> SelectLayers(const std::vector<LayerInfo>& layers,
                                       const std::string& layerRegex);
