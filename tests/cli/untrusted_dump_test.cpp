@@ -30,8 +30,8 @@ using test::ForgeSpec;
 void RequireRefused(const test::TempDir& dir, const std::string& dump,
                     const std::vector<std::string>& parts) {
   const std::string out = dir / "out.h5";
-  for (const std::string& command :
-       {"compress " + dump + " -q dqsg:s=3 -o " + out, "analyze " + dump + " -q dqsg:s=3 --trials 1"}) {
+  for (const std::string& command : {"compress " + dump + " -q dqsg:s=3 -o " + out,
+                                     "analyze " + dump + " -q dqsg:s=3 --trials 1"}) {
     const auto run = test::RunGradquant(command + " --format csv");
     INFO(command << "\nstderr: " << run.err);
     CHECK(run.exitCode == 2);
@@ -65,8 +65,9 @@ TEST_CASE("A dump that points outside itself is refused before any value is read
   SECTION("/gradients is an external link to another dump") {
     Forged(dir, "bad.h5");
     test::AddLink(bad, "gradients", test::LinkKind::kExternal, other + ":/gradients");
-    RequireRefused(dir, bad, {"/gradients is an external link to another file",
-                              "reads only what is stored in the file itself"});
+    RequireRefused(dir, bad,
+                   {"/gradients is an external link to another file",
+                    "reads only what is stored in the file itself"});
   }
   SECTION("a layer is an external link") {
     Forged(dir, "bad.h5");
@@ -240,8 +241,8 @@ TEST_CASE("An absurd OMP_NUM_THREADS is lowered, not a crash", "[cli][hostile]")
 TEST_CASE("A stored spec gradquant does not know is a corrupt file (exit 3)", "[cli][hostile]") {
   test::TempDir dir;
   const std::string file = dir / "c.h5";
-  REQUIRE(test::RunGradquant("compress " + test::SourcePath("data/fmnist_cnn.h5") +
-                             " -q dqsg -o " + file + " --records 0:1 --format csv")
+  REQUIRE(test::RunGradquant("compress " + test::SourcePath("data/fmnist_cnn.h5") + " -q dqsg -o " +
+                             file + " --records 0:1 --format csv")
               .exitCode == 0);
   test::ReplaceStringAttr(file, "/", "quantizer", "nosuch:s=3");
   const auto run = test::RunGradquant("decompress " + file + " -o " + (dir / "r.h5"));
@@ -283,7 +284,7 @@ TEST_CASE("The checksum binds the shape: a transposed shape is a corrupt message
   test::TempDir dir;
   const std::string sample = test::SourcePath("data/fmnist_cnn.h5");
   const std::vector<std::pair<std::string, std::string>> cases = {{"powersgd:rank=2", "fc1.weight"},
-                                                                   {"gradiveq", "conv2.weight"}};
+                                                                  {"gradiveq", "conv2.weight"}};
   for (const auto& [spec, layer] : cases) {
     const std::string file = dir / "c.h5";
     const auto run = test::RunGradquant("compress " + sample + " -q " + spec + " -o " + file +

@@ -155,6 +155,10 @@ void OutputFile::Close() {
     detail::NoteWriteFailed();
     throw IoError(impl_->path + ": writing failed (" + detail::Hdf5Reason(e) + ")");
   }
+  // A dataset whose close failed may have lost values even when the file then closed.
+  if (detail::WriteFailedOnce()) {
+    throw IoError(impl_->path + ": writing failed (a dataset could not be written out)");
+  }
   // On disk before it takes the target's name, so a crash never leaves a truncated target.
   const int fd = open(impl_->temp.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fsync(fd) != 0) {

@@ -53,8 +53,7 @@ herr_t Visit(hid_t group, const char* name, const H5L_info_t* info, void* data) 
 
 void RequireSelfContained(const std::string& path, const H5::H5File& file) {
   Walk walk;
-  const herr_t status =
-      H5Lvisit(file.getId(), H5_INDEX_NAME, H5_ITER_NATIVE, Visit, &walk);
+  const herr_t status = H5Lvisit(file.getId(), H5_INDEX_NAME, H5_ITER_NATIVE, Visit, &walk);
   if (status < 0 && walk.object.empty()) Bad(path, "/", "cannot be walked (damaged link table)");
   if (!walk.object.empty()) {
     Bad(path, walk.object,
