@@ -11,6 +11,7 @@ DEBS = cmake g++ make pkg-config libarmadillo-dev libopenblas-dev libhdf5-dev li
 SAN_BUILD ?= build-asan
 SAN_CTEST_ARGS ?=
 FUZZ_TIME ?= 60
+# fuzz_dump (whole files) runs on demand only: libhdf5 fails on mutated files itself (fuzz/README.md).
 FUZZ_TARGETS = decode codes
 # Any sanitizer report fails the run, with a distinct exit code so a test that expects the
 # binary to fail (exit 1, 2, 3) cannot mistake a sanitizer's exit for its own.

@@ -1,16 +1,24 @@
 // Writes the fuzzers' seed corpus: real messages of every registered quantizer (default spec and
 // each documented parameter value, several shapes and worker counts) in the decode_case.hpp
-// format to OUT/decode, and streams of Elias codes and fixed fields to OUT/codes.
+// format to OUT/decode, streams of Elias codes and fixed fields to OUT/codes, and small whole
+// dumps and compressed files to OUT/dump.
 // Usage: fuzz_seed_corpus OUT
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "decode_case.hpp"
 #include "gradquant/coding/bit_writer.hpp"
 #include "gradquant/coding/codes.hpp"
+#include "gradquant/io/dump.hpp"
+#include "gradquant/io/dump_writer.hpp"
+#include "gradquant/io/output_file.hpp"
+#include "gradquant/pipeline/compress_job.hpp"
+#include "gradquant/pipeline/selection.hpp"
+#include "gradquant/quantizers/registry.hpp"
 #include "gradquant/random/rng.hpp"
 
 namespace {
@@ -113,6 +121,48 @@ std::size_t CodeSeeds(const std::filesystem::path& dir) {
 
 }  // namespace
 
+// Small whole files for fuzz_dump: dumps of a few shapes and a compressed file of each of a few
+// quantizers, each under 64 KB so that mutations reach every structure.
+std::size_t DumpSeeds(const std::filesystem::path& dir) {
+  const std::filesystem::path tmp = dir / ".work";
+  std::filesystem::create_directories(tmp);
+  std::size_t count = 0;
+  auto keep = [&](const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+    Save(dir, count, bytes);
+  };
+  const std::vector<std::vector<LayerInfo>> models = {
+      {LayerInfo{"w", {6}, 6, 0}},
+      {LayerInfo{"conv.weight", {2, 3, 2, 2}, 24, 0}, LayerInfo{"fc.bias", {5}, 5, 1}},
+  };
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    const std::string dump = (tmp / ("dump" + std::to_string(m) + ".h5")).string();
+    {
+      OutputFile out(dump);
+      DumpWriter writer(out, {0, 10}, 2, models[m], {}, false);
+      for (std::size_t l = 0; l < models[m].size(); ++l) {
+        const auto slabs = Slabs(models[m][l].n, 2, 10 * m + l);
+        for (std::size_t r = 0; r < 2; ++r) {
+          for (std::size_t w = 0; w < 2; ++w) writer.WriteSlab(l, r, w, slabs[w].memptr());
+        }
+      }
+      out.Commit();
+    }
+    keep(dump);
+    const Dump source = Dump::Open({dump});
+    const Selection all = Select(source.Layers(), source.Steps().size(), "", "");
+    for (const char* spec : {"dqsg:s=3", "qsgd", "powersgd", "topk"}) {
+      CompressOptions options;
+      options.outPath = (tmp / "compressed.h5").string();
+      RunCompress(source, *BuiltinRegistry().Make(spec), all, options);
+      keep(options.outPath);
+    }
+  }
+  std::filesystem::remove_all(tmp);
+  return count;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seed_corpus OUT\n");
@@ -121,7 +171,10 @@ int main(int argc, char** argv) {
   const std::filesystem::path out(argv[1]);
   std::filesystem::create_directories(out / "decode");
   std::filesystem::create_directories(out / "codes");
-  const std::size_t d = DecodeSeeds(out / "decode"), c = CodeSeeds(out / "codes");
-  std::printf("wrote %zu decode seeds and %zu code seeds to %s\n", d, c, argv[1]);
+  std::filesystem::create_directories(out / "dump");
+  const std::size_t d = DecodeSeeds(out / "decode"), c = CodeSeeds(out / "codes"),
+                    f = DumpSeeds(out / "dump");
+  std::printf("wrote %zu decode seeds, %zu code seeds and %zu dump seeds to %s\n", d, c, f,
+              argv[1]);
   return 0;
 }
