@@ -62,7 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // /proc/self/fd name does not resolve).
   static const std::string path = [] {
     const char* shm = "/dev/shm";
-    const char* dir = access(shm, W_OK) == 0 ? shm : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+    const char* dir =
+        access(shm, W_OK) == 0 ? shm : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
     return std::string(dir) + "/gradquant-fuzz-dump-" + std::to_string(getpid()) + ".h5";
   }();
   static const struct Remove {
