@@ -35,7 +35,9 @@ Message Encode(const SlabPlan& plan) {
   });
 }
 
-std::uint64_t SegmentBits(const Segment& s) { return (s.head ? 32 : 0) + 5 * std::uint64_t{s.Size()}; }
+std::uint64_t SegmentBits(const Segment& s) {
+  return (s.head ? 32 : 0) + 5 * std::uint64_t{s.Size()};
+}
 
 // Decodes the toy format; returns the coordinates and the header each coordinate saw.
 std::pair<std::vector<std::uint32_t>, std::vector<float>> Decode(const SlabPlan& plan,

@@ -3,6 +3,7 @@
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
 #include "gradquant/quantizers/gradiveq.hpp"
+#include "gradquant/quantizers/half_cast.hpp"
 #include "gradquant/quantizers/natural.hpp"
 #include "gradquant/quantizers/ndqsg.hpp"
 #include "gradquant/quantizers/onebit.hpp"
@@ -30,6 +31,10 @@ QuantizerFactory Factory() {
 void RegisterBuiltinQuantizers(Registry& registry) {
   registry.Add(
       {"fp32", "identity: every coordinate as float32, the reference", Factory<Fp32Quantizer>()});
+  registry.Add({"fp16", "IEEE half-precision cast, 16 bits, saturating (mixed-precision baseline)",
+                Factory<HalfCastQuantizer>()});
+  registry.Add({"bf16", "bfloat16 cast, 16 bits, float32's range (mixed-precision baseline)",
+                Factory<HalfCastQuantizer>()});
   registry.Add({"dqsg", "dithered quantized SGD, subtractive dither (Abdi & Fekri 2019)",
                 Factory<DqsgQuantizer>()});
   registry.Add({"qsgd", "stochastic rounding to s levels, Elias coding (Alistarh et al. 2017)",
