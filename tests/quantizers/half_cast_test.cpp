@@ -11,6 +11,7 @@
 
 #include "gradquant/pipeline/round.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "gradquant/random/rng.hpp"
 #include "test_util.hpp"
 
 namespace gradquant {
@@ -29,10 +30,10 @@ std::uint32_t Bits(float t) {
 TEST_CASE("fp16 and bf16 nearest-even codes of known values", "[quantizers][half]") {
   CHECK(Nearest(kFloat16, 1.0f) == 0x3C00);
   CHECK(Nearest(kFloat16, -2.0f) == 0xC000);
-  CHECK(Nearest(kFloat16, 65504.0f) == 0x7BFF);                 // F
-  CHECK(Nearest(kFloat16, std::ldexp(1.0f, -24)) == 0x0001);    // smallest subnormal
-  CHECK(Nearest(kFloat16, std::ldexp(1.0f, -25)) == 0x0000);    // tie with 0: even
-  CHECK(Nearest(kFloat16, 0.75f * std::ldexp(1.0f, -24)) == 1);  // above the tie
+  CHECK(Nearest(kFloat16, 65504.0f) == 0x7BFF);                          // F
+  CHECK(Nearest(kFloat16, std::ldexp(1.0f, -24)) == 0x0001);             // smallest subnormal
+  CHECK(Nearest(kFloat16, std::ldexp(1.0f, -25)) == 0x0000);             // tie with 0: even
+  CHECK(Nearest(kFloat16, 0.75f * std::ldexp(1.0f, -24)) == 1);          // above the tie
   CHECK(Nearest(kFloat16, 1.0f + std::ldexp(1.0f, -11)) == 0x3C00);      // tie: even is 1
   CHECK(Nearest(kFloat16, 1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3C02);  // tie: even is up
   CHECK(Nearest(kBfloat16, 1.0f) == 0x3F80);
@@ -70,14 +71,13 @@ TEST_CASE("Every fp16 and bf16 code decodes to a float that casts back to it",
   }
 }
 
-TEST_CASE("The block kernels give HalfCast's nearest codes and HalfValue's values",
-          "[quantizers][half]") {
+TEST_CASE("The block kernels give HalfCast's codes and HalfValue's values", "[quantizers][half]") {
   for (const HalfFormat f : {kFloat16, kBfloat16}) {
     // Every grid value, every midpoint between neighbours (a tie) and the floats just either
     // side of it, float32's subnormals and range ends, and random values of every magnitude.
-    std::vector<float> t = {0.0f, -0.0f, FLT_MIN, -FLT_MIN, std::ldexp(1.0f, -149), FLT_MAX,
-                            -FLT_MAX, INFINITY, -INFINITY, NAN, 65504.0f, 65519.0f, 65520.0f,
-                            70000.0f};
+    std::vector<float> t = {0.0f,     -0.0f,    FLT_MIN,  -FLT_MIN,  std::ldexp(1.0f, -149),
+                            FLT_MAX,  -FLT_MAX, INFINITY, -INFINITY, NAN,
+                            65504.0f, 65519.0f, 65520.0f, 70000.0f};
     for (std::uint32_t code = 0; code < 0x10000; ++code) {
       float v = 0.0f, next = 0.0f;
       if (!HalfValue(f, code, &v) || !HalfValue(f, code + 1, &next)) continue;
@@ -87,8 +87,9 @@ TEST_CASE("The block kernels give HalfCast's nearest codes and HalfValue's value
         t.push_back(x);
       }
     }
-    const arma::fvec r = test::LaplaceSlab(20000, 1.0, 11) % arma::exp2(
-        arma::conv_to<arma::fvec>::from(arma::round(60.0 * (test::GaussianSlab(20000, 1.0, 12)))));
+    const arma::fvec r = test::LaplaceSlab(20000, 1.0, 11) %
+                         arma::exp2(arma::conv_to<arma::fvec>::from(
+                             arma::round(60.0 * (test::GaussianSlab(20000, 1.0, 12)))));
     t.insert(t.end(), r.begin(), r.end());
     std::vector<std::uint32_t> codes(t.size());
     HalfCounts counts;
@@ -103,6 +104,19 @@ TEST_CASE("The block kernels give HalfCast's nearest codes and HalfValue's value
     }
     CHECK(counts.overflow == expected.overflow);
     CHECK(counts.underflow == expected.underflow);
+    // Stochastic: the same values against the reference with the same uniforms, each value
+    // under several words (0, the extremes, and the generator's).
+    const Rng rng({1, 2, 3, 4}, Purpose::kTest);
+    for (const std::uint32_t fixed : {0u, 1u, 0x80000000u, 0xFFFFFFFFu, 7u}) {
+      std::vector<std::uint32_t> words(t.size(), fixed);
+      if (fixed == 7u) rng.Words(0, words.size(), words.data());
+      HalfCounts sc;
+      HalfStochasticCodes(f, t.data(), words.data(), t.size(), codes.data(), &sc);
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        INFO("t = " << t[i] << ", word " << words[i]);
+        REQUIRE(codes[i] == HalfCast(f, t[i], words[i] * 0x1p-32).code);
+      }
+    }
     std::vector<std::uint32_t> all;
     for (std::uint32_t code = 0; code < 0x10000; ++code) {
       float v = 0.0f;
@@ -151,7 +165,7 @@ TEST_CASE("fp16 sends 16 bits per coordinate and reports the mass it flushes",
   const LayerInfo layer = test::Layer({1000});
   arma::fvec g = test::GaussianSlab(1000, 1.0, 8);
   for (std::size_t i = 0; i < 100; ++i) g[i] = 1e-10f * static_cast<float>(i + 1);  // below 2^-25
-  g[500] = 1e6f;                                                                   // past F
+  g[500] = 1e6f;                                                                    // past F
   double energy = 0.0;
   for (std::size_t i = 0; i < 100; ++i) energy += static_cast<double>(g[i]) * g[i];
   const auto q = BuiltinRegistry().Make("fp16");

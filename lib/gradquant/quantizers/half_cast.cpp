@@ -94,10 +94,9 @@ bool HalfValue(HalfFormat f, std::uint32_t code, float* value) {
   const std::uint32_t field = (code >> f.mantissaBits) & fieldMask;
   if (field == fieldMask) return false;
   const double m = static_cast<double>(code & mantissaMask);
-  const double magnitude =
-      field == 0 ? std::ldexp(m, MinExponent(f) - f.mantissaBits)
-                 : std::ldexp(1.0 + std::ldexp(m, -f.mantissaBits),
-                              static_cast<int>(field) - Bias(f));
+  const double magnitude = field == 0 ? std::ldexp(m, MinExponent(f) - f.mantissaBits)
+                                      : std::ldexp(1.0 + std::ldexp(m, -f.mantissaBits),
+                                                   static_cast<int>(field) - Bias(f));
   const bool negative = (code >> (f.exponentBits + f.mantissaBits)) & 1u;
   *value = static_cast<float>(negative ? -magnitude : magnitude);  // exact in float32
   return true;
@@ -120,7 +119,7 @@ float BitsFloat(std::uint32_t b) {
 // float32 → binary16, round to nearest even, saturating at 65504 (F.Giesen's float_to_half_fast3
 // rounding, plus the saturation and the subnormal path through an exact float addition).
 std::uint32_t Float16Nearest(std::uint32_t b) {
-  constexpr std::uint32_t kMaxBits = 0x477FE000u;  // 65504.0f
+  constexpr std::uint32_t kMaxBits = 0x477FE000u;        // 65504.0f
   constexpr std::uint32_t kMinNormalBits = 0x38800000u;  // 2^-14
   const std::uint32_t sign = (b >> 16) & 0x8000u, a = b & 0x7FFFFFFFu;
   if (a > kMaxBits) return sign | 0x7BFFu;
@@ -160,6 +159,51 @@ void HalfNearestCodes(HalfFormat f, const float* t, std::size_t n, std::uint32_t
   }
 }
 
+namespace {
+
+// Stochastic rounding on the bits. The reference rounds up iff u < frac with u = word·2^−32 and
+// frac = (|t| − lo)/spacing = (the bits below the 16-bit grid)/2^k, so up iff word < those bits
+// shifted to the top of a 32-bit word.
+std::uint32_t Float16Stochastic(std::uint32_t b, std::uint32_t word) {
+  constexpr std::uint32_t kMaxBits = 0x477FE000u, kMinNormalBits = 0x38800000u;
+  const std::uint32_t sign = (b >> 16) & 0x8000u, a = b & 0x7FFFFFFFu;
+  if (a > kMaxBits) return sign | 0x7BFFu;
+  if (a < kMinNormalBits) {  // the grid is 2^-24: |t|·2^24 is exact in float32
+    const float x = BitsFloat(a) * 0x1p24f, lo = std::floor(x);
+    const bool up = static_cast<double>(word) < static_cast<double>(x - lo) * 0x1p32;
+    return sign | (static_cast<std::uint32_t>(lo) + up);
+  }
+  const bool up = word < (a & 0x1FFFu) << 19;
+  return sign | (((a >> 13) - (static_cast<std::uint32_t>(127 - 15) << 10)) + up);
+}
+
+std::uint32_t Bfloat16Stochastic(std::uint32_t b, std::uint32_t word) {
+  const std::uint32_t sign = (b >> 16) & 0x8000u, a = b & 0x7FFFFFFFu;
+  if (a > 0x7F7F0000u) return sign | 0x7F7Fu;
+  return sign | ((a >> 16) + (word < (a & 0xFFFFu) << 16));
+}
+
+}  // namespace
+
+void HalfStochasticCodes(HalfFormat f, const float* t, const std::uint32_t* words, std::size_t n,
+                         std::uint32_t* codes, HalfCounts* counts) {
+  const bool half = f.exponentBits == kFloat16.exponentBits;
+  const std::uint32_t top = half ? 0x477FE000u : 0x7F7F0000u;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t b = FloatBits(t[i]), a = b & 0x7FFFFFFFu;
+    if (a > 0x7F800000u) {  // NaN: as HalfCast
+      codes[i] = (b >> 16) & 0x8000u;
+      continue;
+    }
+    codes[i] = half ? Float16Stochastic(b, words[i]) : Bfloat16Stochastic(b, words[i]);
+    counts->overflow += a > top;
+    if ((codes[i] & 0x7FFFu) == 0 && a != 0) {
+      ++counts->underflow;
+      counts->underflowEnergy += static_cast<double>(t[i]) * static_cast<double>(t[i]);
+    }
+  }
+}
+
 bool HalfValues(HalfFormat f, const std::uint32_t* codes, std::size_t n, float* out) {
   std::uint32_t bad = 0;
   if (f.exponentBits == kBfloat16.exponentBits) {
@@ -174,8 +218,8 @@ bool HalfValues(HalfFormat f, const std::uint32_t* codes, std::size_t n, float* 
     const std::uint32_t sign = (h & 0x8000u) << 16;
     bad |= static_cast<std::uint32_t>(field == 0x1Fu);
     // Normal: rebias the exponent; subnormal: m·2^-24, exact in float32.
-    const float magnitude = field == 0 ? static_cast<float>(m) * 0x1p-24f
-                                       : BitsFloat((field + 112u) << 23 | m << 13);
+    const float magnitude =
+        field == 0 ? static_cast<float>(m) * 0x1p-24f : BitsFloat((field + 112u) << 23 | m << 13);
     out[i] = BitsFloat(FloatBits(magnitude) | sign);
   }
   return bad == 0;
@@ -199,23 +243,17 @@ Message HalfCastQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
     std::uint32_t codes[kBlock];
     for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {
       const std::size_t len = std::min(kBlock, seg.end - c);
-      if (!stochastic_) {
-        HalfCounts counts;
+      HalfCounts counts;
+      if (stochastic_) {
+        std::uint32_t words[kBlock];
+        rng.Words(c, len, words);  // U_i = words[i]·2^-32 = Uniform(c + i)
+        HalfStochasticCodes(format_, g.memptr() + c, words, len, codes, &counts);
+      } else {
         HalfNearestCodes(format_, g.memptr() + c, len, codes, &counts);
-        overflow[p] += static_cast<double>(counts.overflow);
-        underflow[p] += static_cast<double>(counts.underflow);
-        energy[p] += counts.underflowEnergy;
       }
-      for (std::size_t i = 0; stochastic_ && i < len; ++i) {
-        const float t = g[c + i];
-        const HalfCode h = HalfCast(format_, t, rng.Uniform(c + i));
-        codes[i] = h.code;
-        overflow[p] += h.overflow;
-        if (h.underflow) {
-          underflow[p] += 1;
-          energy[p] += static_cast<double>(t) * static_cast<double>(t);
-        }
-      }
+      overflow[p] += static_cast<double>(counts.overflow);
+      underflow[p] += static_cast<double>(counts.underflow);
+      energy[p] += counts.underflowEnergy;
       w.PutFixed(codes, len, 16);
     }
   });

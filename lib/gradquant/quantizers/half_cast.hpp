@@ -14,8 +14,8 @@
  *   past F saturate to ±F instead of becoming ±inf (a cast that yields inf would poison the
  *   aggregate). Deterministic: the exact error is Σ (C(t) − t)².
  * - `rounding=stochastic`: hi with probability (|t| − lo)/u, drawn as [U_i < (|t| − lo)/u],
- *   U_i = Rng(ctx.Key(), kRounding).Uniform(i): unbiased for |t| ≤ F, exact variance
- *   Σ (hi − |t|)(|t| − lo). Past F the value saturates to ±F (a bias of |t| − F).
+ *   U_i = Rng(ctx.Key(), kRounding).Uniform(i) (word i · 2^−32): unbiased for |t| ≤ F, exact
+ * variance Σ (hi − |t|)(|t| − lo). Past F the value saturates to ±F (a bias of |t| − F).
  *
  * Stats: `overflow` counts the values that saturated (|t| > F), `underflow` the nonzero values
  * sent as 0, and `underflow_energy` their Σ t² (the gradient mass the cast loses; fp16 flushes
@@ -71,6 +71,13 @@ struct HalfCounts {
  */
 void HalfNearestCodes(HalfFormat format, const float* t, std::size_t n, std::uint32_t* codes,
                       HalfCounts* counts);
+
+/**
+ * HalfCast(format, t[i], words[i]·2^−32) for a block (stochastic rounding with the generator's
+ * 32-bit words), by integer comparisons on the bits: the same codes as the reference.
+ */
+void HalfStochasticCodes(HalfFormat format, const float* t, const std::uint32_t* words,
+                         std::size_t n, std::uint32_t* codes, HalfCounts* counts);
 
 /** HalfValue for a block; false when some code has an exponent field of all ones. */
 bool HalfValues(HalfFormat format, const std::uint32_t* codes, std::size_t n, float* out);
