@@ -71,7 +71,7 @@ std::pair<std::vector<std::uint32_t>, std::vector<float>> Decode(const SlabPlan&
 }  // namespace
 
 TEST_CASE("SlabPlan covers the slab once, in order, inside buckets", "[quantizers]") {
-  for (const auto& [n, bucket, grain] :
+  for (const auto& shape :
        std::vector<std::tuple<std::size_t, std::size_t, std::size_t>>{{0, 0, 8},
                                                                       {1, 0, 8},
                                                                       {7, 0, 8},
@@ -86,6 +86,9 @@ TEST_CASE("SlabPlan covers the slab once, in order, inside buckets", "[quantizer
                                                                       {100, 1000, 8},
                                                                       {1000, 7, 64},
                                                                       {1000, 200, 64}}) {
+    // Plain copies: clang 14 cannot capture structured bindings in the lambda below.
+    const std::size_t n = std::get<0>(shape), bucket = std::get<1>(shape),
+                      grain = std::get<2>(shape);
     INFO("n=" << n << " bucket=" << bucket << " grain=" << grain);
     const SlabPlan plan(n, bucket, grain);
     const std::size_t buckets = bucket == 0 || bucket >= n ? 1 : (n + bucket - 1) / bucket;
@@ -118,8 +121,9 @@ TEST_CASE("SlabPlan covers the slab once, in order, inside buckets", "[quantizer
 TEST_CASE("EncodePlan and PlanReader: the same bits and values on 1 and 2 threads",
           "[quantizers]") {
   // Buckets longer than a piece (split), shorter (grouped) and one bucket.
-  for (const auto& [n, bucket] :
+  for (const auto& shape :
        std::vector<std::pair<std::size_t, std::size_t>>{{1000, 300}, {1000, 10}, {1000, 0}}) {
+    const std::size_t n = shape.first, bucket = shape.second;
     INFO("n=" << n << " bucket=" << bucket);
     const SlabPlan plan(n, bucket, 64);
     REQUIRE(plan.Pieces() > 1);

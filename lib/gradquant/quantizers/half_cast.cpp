@@ -44,18 +44,12 @@ std::uint32_t Encode(HalfFormat f, double v, bool negative) {
   return sign | field << f.mantissaBits | mantissa;
 }
 
-// The error E(C(t) − t)² of one coordinate: nearest is deterministic; stochastic is unbiased
-// with variance (hi − a)(a − lo) below F.
-double CoordinateError(HalfFormat f, bool stochastic, float t) {
+// E(C(t) − t)² of stochastic rounding: unbiased with variance (hi − a)(a − lo) up to F, the
+// squared saturation error past it.
+double StochasticError(HalfFormat f, float t) {
   const double a = std::fabs(static_cast<double>(t));
   const double top = MaxFinite(f);
   if (a >= top) return (a - top) * (a - top);
-  if (!stochastic) {
-    float v = 0.0f;
-    HalfValue(f, HalfCast(f, t, -1.0).code, &v);
-    const double e = static_cast<double>(v) - static_cast<double>(t);
-    return e * e;
-  }
   if (a == 0.0) return 0.0;
   const double u = Spacing(f, a), lo = std::floor(a / u) * u;
   return (lo + u - a) * (a - lo);
@@ -294,7 +288,23 @@ arma::fvec HalfCastQuantizer::Decode(const Message& message, const SlabContext& 
 Theory HalfCastQuantizer::ExpectedError(const arma::fvec& g, const SlabContext&) const {
   Theory t;
   t.exact = 0.0;
-  for (float x : g) t.exact += CoordinateError(format_, stochastic_, x);
+  if (stochastic_) {
+    for (float x : g) t.exact += StochasticError(format_, x);
+    return t;
+  }
+  // Nearest is deterministic: the error of the cast itself, through the block kernels.
+  std::uint32_t codes[kBlock];
+  float values[kBlock];
+  for (std::size_t c = 0; c < g.n_elem; c += kBlock) {
+    const std::size_t len = std::min<std::size_t>(kBlock, g.n_elem - c);
+    HalfCounts counts;
+    HalfNearestCodes(format_, g.memptr() + c, len, codes, &counts);
+    HalfValues(format_, codes, len, values);
+    for (std::size_t i = 0; i < len; ++i) {
+      const double e = static_cast<double>(values[i]) - static_cast<double>(g[c + i]);
+      t.exact += e * e;
+    }
+  }
   return t;
 }
 
