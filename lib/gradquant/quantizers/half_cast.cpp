@@ -131,30 +131,6 @@ std::uint32_t Bfloat16Nearest(std::uint32_t b) {
   return (r & 0x7F80u) == 0x7F80u ? (r & 0x8000u) | 0x7F7Fu : r;
 }
 
-}  // namespace
-
-void HalfNearestCodes(HalfFormat f, const float* t, std::size_t n, std::uint32_t* codes,
-                      HalfCounts* counts) {
-  const bool half = f.exponentBits == kFloat16.exponentBits;
-  const std::uint32_t top = half ? 0x477FE000u : 0x7F7F0000u;  // F as float32 bits
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t b = FloatBits(t[i]);
-    const std::uint32_t a = b & 0x7FFFFFFFu;
-    if (a > 0x7F800000u) {  // NaN (never reaches a quantizer past the dump's policy): as HalfCast
-      codes[i] = (b >> 16) & 0x8000u;
-      continue;
-    }
-    codes[i] = half ? Float16Nearest(b) : Bfloat16Nearest(b);
-    counts->overflow += a > top;
-    if ((codes[i] & 0x7FFFu) == 0 && a != 0) {
-      ++counts->underflow;
-      counts->underflowEnergy += static_cast<double>(t[i]) * static_cast<double>(t[i]);
-    }
-  }
-}
-
-namespace {
-
 // Stochastic rounding on the bits. The reference rounds up iff u < frac with u = word·2^−32 and
 // frac = (|t| − lo)/spacing = (the bits below the 16-bit grid)/2^k, so up iff word < those bits
 // shifted to the top of a 32-bit word.
@@ -177,25 +153,44 @@ std::uint32_t Bfloat16Stochastic(std::uint32_t b, std::uint32_t word) {
   return sign | ((a >> 16) + (word < (a & 0xFFFFu) << 16));
 }
 
-}  // namespace
-
-void HalfStochasticCodes(HalfFormat f, const float* t, const std::uint32_t* words, std::size_t n,
-                         std::uint32_t* codes, HalfCounts* counts) {
-  const bool half = f.exponentBits == kFloat16.exponentBits;
-  const std::uint32_t top = half ? 0x477FE000u : 0x7F7F0000u;
+// The block loop both roundings share: cast(i, bits) gives the code of a non-NaN value; a NaN
+// (never past the dump's policy) gets the signed zero HalfCast gives it; the counts follow.
+template <class Cast>
+void CastBlock(HalfFormat f, const float* t, std::size_t n, std::uint32_t* codes,
+               HalfCounts* counts, Cast&& cast) {
+  const std::uint32_t top =
+      f.exponentBits == kFloat16.exponentBits ? 0x477FE000u : 0x7F7F0000u;  // F's bits
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t b = FloatBits(t[i]), a = b & 0x7FFFFFFFu;
-    if (a > 0x7F800000u) {  // NaN: as HalfCast
+    if (a > 0x7F800000u) {
       codes[i] = (b >> 16) & 0x8000u;
       continue;
     }
-    codes[i] = half ? Float16Stochastic(b, words[i]) : Bfloat16Stochastic(b, words[i]);
+    codes[i] = cast(i, b);
     counts->overflow += a > top;
     if ((codes[i] & 0x7FFFu) == 0 && a != 0) {
       ++counts->underflow;
       counts->underflowEnergy += static_cast<double>(t[i]) * static_cast<double>(t[i]);
     }
   }
+}
+
+}  // namespace
+
+void HalfNearestCodes(HalfFormat f, const float* t, std::size_t n, std::uint32_t* codes,
+                      HalfCounts* counts) {
+  const bool half = f.exponentBits == kFloat16.exponentBits;
+  CastBlock(f, t, n, codes, counts, [half](std::size_t, std::uint32_t b) {
+    return half ? Float16Nearest(b) : Bfloat16Nearest(b);
+  });
+}
+
+void HalfStochasticCodes(HalfFormat f, const float* t, const std::uint32_t* words, std::size_t n,
+                         std::uint32_t* codes, HalfCounts* counts) {
+  const bool half = f.exponentBits == kFloat16.exponentBits;
+  CastBlock(f, t, n, codes, counts, [half, words](std::size_t i, std::uint32_t b) {
+    return half ? Float16Stochastic(b, words[i]) : Bfloat16Stochastic(b, words[i]);
+  });
 }
 
 bool HalfValues(HalfFormat f, const std::uint32_t* codes, std::size_t n, float* out) {
