@@ -43,11 +43,19 @@ void CheckPathIsFile(const std::string& path) {
   if (S_ISDIR(st.st_mode)) throw IoError(path + ": is a directory, expected an HDF5 dump file");
   if (st.st_size == 0) throw IoError(path + ": is empty, expected an HDF5 dump file");
   // A file that cannot be opened (EACCES, EMFILE) is not "not an HDF5 file": say why.
-  const FileDescriptor probe(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (probe.get() < 0) {
-    throw IoError(path + ": cannot be opened (" + std::strerror(errno) + ")");
+  {
+    const FileDescriptor probe(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (probe.get() < 0) {
+      throw IoError(path + ": cannot be opened (" + std::strerror(errno) + ")");
+    }
   }
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path + ": is not an HDF5 file");
+  errno = 0;
+  const htri_t hdf5 = H5Fis_hdf5(path.c_str());
+  if (hdf5 < 0) {  // HDF5 could not even look (its open failed), which is not a verdict
+    throw IoError(path + ": cannot be opened (" +
+                  (errno ? std::strerror(errno) : "HDF5 could not read its signature") + ")");
+  }
+  if (hdf5 == 0) throw IoError(path + ": is not an HDF5 file");
 }
 
 std::vector<std::int64_t> ReadSteps(const std::string& path, const H5::H5File& h5) {
