@@ -2,7 +2,8 @@
 /** @file finite.hpp Whether float32 values are all finite, in one vectorisable pass. */
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
+
+#include "gradquant/core/float_bits.hpp"
 
 namespace gradquant {
 
@@ -10,9 +11,7 @@ namespace gradquant {
 inline bool AllFinite(const float* x, std::size_t n) {
   std::uint32_t seen = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t bits;
-    std::memcpy(&bits, x + i, sizeof bits);
-    seen |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+    seen |= static_cast<std::uint32_t>((FloatBits(x[i]) & 0x7f800000u) == 0x7f800000u);
   }
   return seen == 0;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "gradquant/core/float_bits.hpp"
 #include "gradquant/core/parallel.hpp"
 
 namespace gradquant {
@@ -21,17 +22,11 @@ constexpr std::size_t kBlocks = 8;
 // Unsigned order of the keys is the order of the floats: negatives flipped whole, positives
 // with the sign bit set.
 std::uint32_t Key(float v) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
+  const std::uint32_t bits = FloatBits(v);
   return bits & kSign ? ~bits : bits | kSign;
 }
 
-float Value(std::uint32_t key) {
-  const std::uint32_t bits = key & kSign ? key & ~kSign : ~key;
-  float v;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
-}
+float Value(std::uint32_t key) { return BitsFloat(key & kSign ? key & ~kSign : ~key); }
 
 std::size_t Digit(std::uint32_t key, int d) { return (key >> (kDigitBits * d)) & (kBuckets - 1); }
 

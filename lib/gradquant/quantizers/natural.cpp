@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
+#include "gradquant/core/float_bits.hpp"
 #include "gradquant/quantizers/simd_kernels.hpp"
 #include "gradquant/quantizers/slab_plan.hpp"
 
@@ -17,12 +17,6 @@ namespace {
 constexpr std::size_t kBlock = 2048;  // coordinates per generator batch (stack buffers)
 constexpr std::uint32_t kMaxField = 254;
 constexpr std::uint32_t kMantissaMask = 0x7FFFFFu;
-
-std::uint32_t FloatBits(float t) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &t, sizeof bits);
-  return bits;
-}
 
 // E||C(t) - t||^2 and its bound, for one finite t.
 void CoordinateTheory(float t, double* exact, double* bound) {
@@ -51,8 +45,7 @@ __attribute__((target_clones("avx2", "default"))) std::uint32_t ValueBlock(
   std::uint32_t worst = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t code = codes[i];
-    const std::uint32_t bits = (code >> 8) << 31 | (code & 0xFFu) << 23;
-    std::memcpy(out + i, &bits, sizeof bits);
+    out[i] = BitsFloat((code >> 8) << 31 | (code & 0xFFu) << 23);
     worst = std::max(worst, code & 0xFFu);
   }
   return worst;
@@ -82,10 +75,7 @@ std::uint32_t NaturalCode(float t, double u, bool* flushed) {
 }
 
 float NaturalValue(std::uint32_t code) {
-  const std::uint32_t bits = (code >> 8) << 31 | (code & 0xFFu) << 23;
-  float x;
-  std::memcpy(&x, &bits, sizeof x);
-  return x;
+  return BitsFloat((code >> 8) << 31 | (code & 0xFFu) << 23);
 }
 
 NaturalQuantizer::NaturalQuantizer(Params& params) : spec_(params.Canonical()) {}

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <utility>
 
 #include "gradquant/core/cpu.hpp"
+#include "gradquant/core/float_bits.hpp"
 #include "gradquant/core/parallel.hpp"
 
 namespace gradquant {
@@ -22,9 +22,7 @@ constexpr std::size_t kBins = std::size_t{1} << kBinBits;
 constexpr std::size_t kChunk = std::size_t{1} << 20;  // coordinates per parallel chunk
 
 std::uint32_t Key(float x) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  return bits & 0x7FFFFFFFu;  // |x|; 0 for ±0
+  return FloatBits(x) & 0x7FFFFFFFu;  // |x|; 0 for ±0
 }
 
 std::size_t Chunks(std::size_t n) { return (n + kChunk - 1) / kChunk; }
