@@ -16,23 +16,6 @@ constexpr std::uint64_t kValueBytes = 4;
 // An unfiltered slab is read in pieces of this many values, so one slab spreads over threads.
 constexpr std::uint64_t kPieceValues = std::uint64_t{1} << 20;
 
-// Closes an HDF5 id when it goes out of scope.
-class Id {
- public:
-  Id(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Id() {
-    if (id_ >= 0) close_(id_);
-  }
-  Id(const Id&) = delete;
-  Id& operator=(const Id&) = delete;
-  hid_t get() const { return id_; }
-  bool ok() const { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
-
 // The chunk filters, in writing order, if gradquant can undo all of them.
 bool ReadPipeline(hid_t dcpl, std::vector<ChunkFilter>* pipeline) {
   const int count = H5Pget_nfilters(dcpl);

@@ -209,16 +209,6 @@ namespace {
 
 std::atomic<bool> g_writeFailed{false};
 
-// A C-API handle closed exactly once, without printing: H5Cpp's destructors print to stderr when
-// a close fails, and a second close of a dataset whose close failed is not safe in HDF5 1.10.
-struct Handle {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  ~Handle() {
-    if (id >= 0 && close(id) < 0) g_writeFailed = true;
-  }
-};
-
 [[noreturn]] void WriteFailed(const char* call) {
   g_writeFailed = true;
   throw H5::DataSetIException("WriteBlockTo", std::string(call) + " failed");
@@ -230,20 +220,24 @@ void WriteBlockTo(const H5::H5Location& loc, const std::string& name, const H5::
                   const void* data, const std::vector<hsize_t>& offset,
                   const std::vector<hsize_t>& count, hsize_t extendTo) {
   QuietHdf5();
-  const Handle ds{H5Dopen2(loc.getId(), name.c_str(), H5P_DEFAULT), H5Dclose};
-  if (ds.id < 0) WriteFailed("H5Dopen2");
-  if (extendTo != 0 && H5Dset_extent(ds.id, &extendTo) < 0) WriteFailed("H5Dset_extent");
-  const Handle file{H5Dget_space(ds.id), H5Sclose};
-  if (file.id < 0) WriteFailed("H5Dget_space");
-  if (H5Sselect_hyperslab(file.id, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr) <
-      0) {
+  Id ds(H5Dopen2(loc.getId(), name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!ds.ok()) WriteFailed("H5Dopen2");
+  if (extendTo != 0 && H5Dset_extent(ds.get(), &extendTo) < 0) WriteFailed("H5Dset_extent");
+  Id file(H5Dget_space(ds.get()), H5Sclose);
+  if (!file.ok()) WriteFailed("H5Dget_space");
+  if (H5Sselect_hyperslab(file.get(), H5S_SELECT_SET, offset.data(), nullptr, count.data(),
+                          nullptr) < 0) {
     WriteFailed("H5Sselect_hyperslab");
   }
-  const Handle mem{H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
-                   H5Sclose};
-  if (mem.id < 0) WriteFailed("H5Screate_simple");
-  if (H5Dwrite(ds.id, type.getId(), mem.id, file.id, H5P_DEFAULT, data) < 0) {
+  Id mem(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  if (!mem.ok()) WriteFailed("H5Screate_simple");
+  if (H5Dwrite(ds.get(), type.getId(), mem.get(), file.get(), H5P_DEFAULT, data) < 0) {
     WriteFailed("H5Dwrite");
+  }
+  // Closing the dataset flushes its chunk cache, where a full disk can surface: noted, and
+  // reported when the output is closed (OutputFile::Close).
+  for (Id* id : {&mem, &file, &ds}) {
+    if (!id->Close()) g_writeFailed = true;
   }
 }
 

@@ -17,6 +17,33 @@ namespace gradquant::detail {
  * writers call it); errors become exceptions. */
 void QuietHdf5();
 
+/**
+ * An HDF5 C-API id, closed exactly once and without printing: by Close(), which reports
+ * whether the close succeeded, or else when it goes out of scope (a failure then ignored).
+ * H5Cpp's destructors print to stderr when a close fails, and closing again an object whose
+ * close failed is not safe in HDF5 1.10.
+ */
+class Id {
+ public:
+  Id(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Id() { Close(); }
+  Id(const Id&) = delete;
+  Id& operator=(const Id&) = delete;
+  hid_t get() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+  /** Closes the id now (once); false if HDF5 reported a failure. */
+  bool Close() {
+    if (id_ < 0) return true;
+    const hid_t id = id_;
+    id_ = -1;
+    return close_(id) >= 0;
+  }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
 /** "<file>: <object> <problem>" as an IoError. */
 [[noreturn]] void Bad(const std::string& file, const std::string& object,
                       const std::string& problem);

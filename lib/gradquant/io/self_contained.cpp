@@ -13,16 +13,15 @@ struct Walk {
 // The problem with a hard-linked object, or "" when it keeps its values in the file.
 std::string StorageProblem(hid_t object) {
   if (H5Iget_type(object) != H5I_DATASET) return "";
-  const hid_t dcpl = H5Dget_create_plist(object);
-  if (dcpl < 0) return "has a creation property list HDF5 cannot read";
-  std::string problem;
-  if (H5Pget_layout(dcpl) == H5D_VIRTUAL) {
-    problem = "is a virtual dataset (its values live in other datasets or files)";
-  } else if (H5Pget_external_count(dcpl) != 0) {
-    problem = "keeps its values in external files (H5Pset_external)";
+  const Id dcpl(H5Dget_create_plist(object), H5Pclose);
+  if (!dcpl.ok()) return "has a creation property list HDF5 cannot read";
+  if (H5Pget_layout(dcpl.get()) == H5D_VIRTUAL) {
+    return "is a virtual dataset (its values live in other datasets or files)";
   }
-  H5Pclose(dcpl);
-  return problem;
+  if (H5Pget_external_count(dcpl.get()) != 0) {
+    return "keeps its values in external files (H5Pset_external)";
+  }
+  return "";
 }
 
 herr_t Visit(hid_t group, const char* name, const H5L_info_t* info, void* data) {
@@ -37,13 +36,12 @@ herr_t Visit(hid_t group, const char* name, const H5L_info_t* info, void* data) 
                                                      : "is a user-defined link"};
     return 1;
   }
-  const hid_t id = H5Oopen(group, name, H5P_DEFAULT);
-  if (id < 0) {
+  const Id id(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+  if (!id.ok()) {
     *walk = {object, "cannot be opened"};
     return 1;
   }
-  std::string problem = StorageProblem(id);
-  H5Oclose(id);
+  std::string problem = StorageProblem(id.get());
   if (problem.empty()) return 0;
   *walk = {object, std::move(problem)};
   return 1;
