@@ -16,6 +16,7 @@
 #include "gradquant/core/parallel.hpp"
 #include "gradquant/core/version.hpp"
 #include "gradquant/io/output_file.hpp"
+#include "one_line.hpp"
 
 namespace {
 
@@ -60,28 +61,6 @@ void PreferPassiveWaiting(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
   if (setenv("OMP_WAIT_POLICY", "passive", 0) != 0) return;
   execv("/proc/self/exe", argv);
-}
-
-// An error is one line even when a path, a name or a spec holds a newline: control characters
-// are shown as \n, \t or \xNN.
-std::string OneLine(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 int Dispatch(const std::string& command, int argc, char** argv) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "gradquant/core/error.hpp"
+#include "one_line.hpp"
 
 namespace gradquant::cli {
 namespace {
@@ -61,31 +62,8 @@ std::string MetaField(const std::string& s, bool key) {
   if (bare) return s;
   std::string out = "\"";
   for (char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(ch));
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
+    if (ch == '"' || ch == '\\') out += '\\';
+    AppendOneLine(out, ch);
   }
   return out + "\"";
 }
