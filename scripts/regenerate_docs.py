@@ -24,7 +24,7 @@ gradquant in a pipe fails the run. Nothing is written unless every command of a 
   /usr/bin/python3 scripts/regenerate_docs.py            # rewrite the files (make docs)
   /usr/bin/python3 scripts/regenerate_docs.py --check    # exit 1 if a text block is stale
                                                          # (runs no gen-image command)
-  /usr/bin/python3 scripts/regenerate_docs.py FILE.md... # only these files
+  /usr/bin/python3 scripts/regenerate_docs.py docs/cli.md ... # only these files
   ... --binary PATH                                      # another build's gradquant
 
 Build the binary first (`make docs` does: cmake --build build --target gradquant).

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "gradquant/coding/bit_reader.hpp"
 #include "gradquant/coding/bit_writer.hpp"
+#include "gradquant/core/float_bits.hpp"
 #include "gradquant/quantizers/slab_plan.hpp"
 
 namespace gradquant {
@@ -29,7 +29,7 @@ double Spacing(HalfFormat f, double a) {
 }
 
 // The code of v ≥ 0 on the grid (v ≤ F), with the sign bit.
-std::uint32_t Encode(HalfFormat f, double v, bool negative) {
+std::uint32_t GridCode(HalfFormat f, double v, bool negative) {
   const std::uint32_t sign = negative ? 1u << (f.exponentBits + f.mantissaBits) : 0u;
   if (v == 0.0) return sign;
   int k = 0;
@@ -78,7 +78,7 @@ HalfCode HalfCast(HalfFormat f, float t, double u) {
     v = std::min(up ? lo + step : lo, top);
     out.underflow = v == 0.0;
   }
-  out.code = Encode(f, v, std::signbit(t));
+  out.code = GridCode(f, v, std::signbit(t));
   return out;
 }
 
@@ -98,26 +98,17 @@ bool HalfValue(HalfFormat f, std::uint32_t code, float* value) {
 
 namespace {
 
-std::uint32_t FloatBits(float t) {
-  std::uint32_t b;
-  std::memcpy(&b, &t, sizeof b);
-  return b;
-}
-
-float BitsFloat(std::uint32_t b) {
-  float t;
-  std::memcpy(&t, &b, sizeof t);
-  return t;
-}
+// F and fp16's smallest normal value as float32 patterns: the bit kernels compare |t|'s pattern.
+constexpr std::uint32_t kF16MaxBits = 0x477FE000u;        // 65504
+constexpr std::uint32_t kF16MinNormalBits = 0x38800000u;  // 2^-14
+constexpr std::uint32_t kBf16MaxBits = 0x7F7F0000u;       // (2 − 2^-7)·2^127
 
 // float32 → binary16, round to nearest even, saturating at 65504 (F.Giesen's float_to_half_fast3
 // rounding, plus the saturation and the subnormal path through an exact float addition).
 std::uint32_t Float16Nearest(std::uint32_t b) {
-  constexpr std::uint32_t kMaxBits = 0x477FE000u;        // 65504.0f
-  constexpr std::uint32_t kMinNormalBits = 0x38800000u;  // 2^-14
   const std::uint32_t sign = (b >> 16) & 0x8000u, a = b & 0x7FFFFFFFu;
-  if (a > kMaxBits) return sign | 0x7BFFu;
-  if (a < kMinNormalBits) {
+  if (a > kF16MaxBits) return sign | 0x7BFFu;
+  if (a < kF16MinNormalBits) {
     // |t| + 0.5 rounds |t| to a multiple of 2^-24 (float32's spacing on [0.5, 1)), ties to even.
     return sign | (FloatBits(BitsFloat(a) + 0.5f) - 0x3F000000u);
   }
@@ -135,10 +126,9 @@ std::uint32_t Bfloat16Nearest(std::uint32_t b) {
 // frac = (|t| − lo)/spacing = (the bits below the 16-bit grid)/2^k, so up iff word < those bits
 // shifted to the top of a 32-bit word.
 std::uint32_t Float16Stochastic(std::uint32_t b, std::uint32_t word) {
-  constexpr std::uint32_t kMaxBits = 0x477FE000u, kMinNormalBits = 0x38800000u;
   const std::uint32_t sign = (b >> 16) & 0x8000u, a = b & 0x7FFFFFFFu;
-  if (a > kMaxBits) return sign | 0x7BFFu;
-  if (a < kMinNormalBits) {  // the grid is 2^-24: |t|·2^24 is exact in float32
+  if (a > kF16MaxBits) return sign | 0x7BFFu;
+  if (a < kF16MinNormalBits) {  // the grid is 2^-24: |t|·2^24 is exact in float32
     const float x = BitsFloat(a) * 0x1p24f, lo = std::floor(x);
     const bool up = static_cast<double>(word) < static_cast<double>(x - lo) * 0x1p32;
     return sign | (static_cast<std::uint32_t>(lo) + up);
@@ -149,7 +139,7 @@ std::uint32_t Float16Stochastic(std::uint32_t b, std::uint32_t word) {
 
 std::uint32_t Bfloat16Stochastic(std::uint32_t b, std::uint32_t word) {
   const std::uint32_t sign = (b >> 16) & 0x8000u, a = b & 0x7FFFFFFFu;
-  if (a > 0x7F7F0000u) return sign | 0x7F7Fu;
+  if (a > kBf16MaxBits) return sign | 0x7F7Fu;
   return sign | ((a >> 16) + (word < (a & 0xFFFFu) << 16));
 }
 
@@ -158,8 +148,7 @@ std::uint32_t Bfloat16Stochastic(std::uint32_t b, std::uint32_t word) {
 template <class Cast>
 void CastBlock(HalfFormat f, const float* t, std::size_t n, std::uint32_t* codes,
                HalfCounts* counts, Cast&& cast) {
-  const std::uint32_t top =
-      f.exponentBits == kFloat16.exponentBits ? 0x477FE000u : 0x7F7F0000u;  // F's bits
+  const std::uint32_t top = f.exponentBits == kFloat16.exponentBits ? kF16MaxBits : kBf16MaxBits;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t b = FloatBits(t[i]), a = b & 0x7FFFFFFFu;
     if (a > 0x7F800000u) {
