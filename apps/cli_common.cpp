@@ -47,6 +47,48 @@ NonfinitePolicy NonfiniteOf(const cxxopts::ParseResult& args) {
   throw SpecError("--nonfinite " + text + ": expected reject or zero");
 }
 
+void AddFeedbackOption(cxxopts::Options& options, bool list) {
+  options.add_options()(
+      "ef",
+      list ? "error feedback modes, a list of none, classic, ef21 (one row set each); any mode "
+             "also measures the accumulated error"
+           : "error feedback: none, classic or ef21; any mode also measures the accumulated "
+             "error",
+      cxxopts::value<std::string>());
+}
+
+std::vector<Feedback> FeedbackOf(const cxxopts::ParseResult& args) {
+  std::vector<Feedback> modes;
+  if (!args.count("ef")) return modes;
+  const std::string text = args["ef"].as<std::string>();
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    const std::string name = text.substr(start, comma == std::string::npos ? comma : comma - start);
+    try {
+      const Feedback mode = ParseFeedback(name);
+      if (std::find(modes.begin(), modes.end(), mode) != modes.end()) {
+        throw SpecError("'" + name + "' is given twice");
+      }
+      modes.push_back(mode);
+    } catch (const SpecError& e) {
+      throw SpecError("--ef " + text + ": " + e.what());
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return modes;
+}
+
+std::optional<Feedback> OneFeedbackOf(const cxxopts::ParseResult& args) {
+  const std::vector<Feedback> modes = FeedbackOf(args);
+  if (modes.size() > 1) {
+    throw SpecError("--ef " + args["ef"].as<std::string>() + ": expected one mode");
+  }
+  if (modes.empty()) return std::nullopt;
+  return modes.front();
+}
+
 void WarnNonfinite(const Dump& dump) {
   const NonfiniteCount zeroed = dump.Zeroed();
   if (zeroed.count == 0) return;

@@ -6,11 +6,13 @@
  */
 #include <cxxopts.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "gradquant/io/dump.hpp"
 #include "gradquant/pipeline/compress_job.hpp"
+#include "gradquant/pipeline/error_feedback.hpp"
 #include "gradquant/pipeline/selection.hpp"
 #include "gradquant/quantizers/quantizer.hpp"
 #include "report.hpp"
@@ -36,6 +38,18 @@ void AddNonfiniteOption(cxxopts::Options& options);
 
 /** The --nonfinite value. @throws SpecError */
 NonfinitePolicy NonfiniteOf(const cxxopts::ParseResult& args);
+
+/**
+ * Adds --ef: error feedback around the quantizer (docs/quantizers.md#error-feedback); @p list
+ * takes a comma-separated list of modes (analyze runs each).
+ */
+void AddFeedbackOption(cxxopts::Options& options, bool list);
+
+/** The --ef modes in the order given; empty without --ef. @throws SpecError */
+std::vector<Feedback> FeedbackOf(const cxxopts::ParseResult& args);
+
+/** The one --ef mode of a command that takes one, unset without --ef. @throws SpecError */
+std::optional<Feedback> OneFeedbackOf(const cxxopts::ParseResult& args);
 
 /** One stderr warning line if @p dump zeroed NaN/Inf values (--nonfinite zero). */
 void WarnNonfinite(const Dump& dump);

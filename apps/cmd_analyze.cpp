@@ -21,10 +21,10 @@ constexpr std::size_t kMaxTrials = 1000000;
 
 // clang-format off
 const std::vector<std::string> kQuantizerColumns = {
-    "quantizer", "layer", "record", "step", "n", "workers", "records", "bits", "bits_per_coord",
-    "bits_ideal_per_coord", "ratio", "downlink_bits", "nmse", "nmse_ci", "nmse_theory",
-    "theory_kind", "nmse_over_theory", "nmse_bound", "bias", "cosine", "agg_nmse", "encode_gbps",
-    "decode_gbps"};
+    "quantizer", "ef", "layer", "record", "step", "n", "workers", "records", "bits",
+    "bits_per_coord", "bits_ideal_per_coord", "ratio", "downlink_bits", "nmse", "nmse_ci",
+    "nmse_theory", "theory_kind", "nmse_over_theory", "nmse_bound", "bias", "cosine", "agg_nmse",
+    "ef_residual", "acc_nmse", "encode_gbps", "decode_gbps"};
 // clang-format on
 
 // clang-format off
@@ -101,6 +101,7 @@ Report QuantizerReport(const AnalyzeResult& result, const std::vector<std::strin
     const auto& r = result.quantizers[i];
     const QuantizerRow& q = rows[i];
     std::vector<Cell> cells = {specs[r.quantizer],
+                               FeedbackName(r.feedback.value_or(Feedback::kNone)),
                                r.key.layer,
                                Star(r.key.record),
                                Star(r.key.step),
@@ -121,6 +122,8 @@ Report QuantizerReport(const AnalyzeResult& result, const std::vector<std::strin
                                q.bias,
                                q.cosine,
                                q.aggNmse,
+                               q.efResidual,
+                               q.accNmse,
                                q.encodeGbps,
                                q.decodeGbps};
     for (const auto& kv : statColumns) {
@@ -173,6 +176,7 @@ void AddOptions(cxxopts::Options& options) {
       "without -q prints stats only",
       cxxopts::value<std::string>()->default_value("both"))(
       "stats", "only the gradient statistics (same as --report stats)");
+  AddFeedbackOption(options, /*list=*/true);
   AddDumpOptions(options);
   AddNonfiniteOption(options);
   options.parse_positional({"inputs"});
@@ -203,6 +207,7 @@ int RunAnalyze(int argc, char** argv) {
     throw SpecError("--trials " + std::to_string(trials) + ": expected 1.." +
                     std::to_string(kMaxTrials));
   }
+  const std::vector<Feedback> feedback = FeedbackOf(args);
   const std::vector<std::string> specArgs = Repeated(args, "quantizer");
   const Tables tables = TablesOf(args, !specArgs.empty());
   std::vector<std::unique_ptr<Quantizer>> owned;
@@ -213,6 +218,7 @@ int RunAnalyze(int argc, char** argv) {
       owned.push_back(MakeQuantizer(spec));
       quantizers.push_back(owned.back().get());
       specs.push_back(owned.back()->Spec());
+      for (Feedback mode : feedback) CheckFeedback(mode, *owned.back());
     }
   }
   const Dump dump = Dump::Open(inputs, NonfiniteOf(args));
@@ -222,6 +228,7 @@ int RunAnalyze(int argc, char** argv) {
   opts.seed = args["seed"].as<std::uint64_t>();
   opts.trials = trials;
   opts.gradientStats = tables.gradients;
+  opts.feedback = feedback;
   opts.progress = ProgressLine("analyze");
   const AnalyzeResult result = Group(RunAnalyze(dump, quantizers, sel, opts), by);
 
@@ -234,6 +241,11 @@ int RunAnalyze(int argc, char** argv) {
       report.Meta("seed", std::uint64_t{opts.seed});
       report.Meta("trials", std::uint64_t{trials});
       report.Meta("trial_seed", "seed+r");
+      if (!opts.feedback.empty()) {
+        std::vector<std::string> modes;
+        for (Feedback mode : opts.feedback) modes.push_back(FeedbackName(mode));
+        report.Meta("ef", Join(modes));
+      }
     }
     report.Meta("by", args["by"].as<std::string>());
     report.Meta("inputs", Join(inputs));

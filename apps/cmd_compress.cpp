@@ -30,16 +30,16 @@ void PrintReport(const std::vector<LayerTotals>& totals, const Quantizer& q, con
                  const CompressOptions& opts, const std::vector<std::string>& inputs,
                  Format format) {
   const auto extra = ExtraStatKeys(totals);
-  std::vector<std::string> columns = {"quantizer",   "seed",           "layer",
-                                      "n",           "records",        "workers",
-                                      "bits",        "bits_per_coord", "bits_entropy_per_coord",
-                                      "ratio",       "nmse",           "nmse_theory",
-                                      "theory_kind", "agg_nmse",       "downlink_bits",
-                                      "nonfinite"};
+  std::vector<std::string> columns = {
+      "quantizer",   "ef",       "seed",          "layer",          "n",
+      "records",     "workers",  "bits",          "bits_per_coord", "bits_entropy_per_coord",
+      "ratio",       "nmse",     "nmse_theory",   "theory_kind",    "agg_nmse",
+      "ef_residual", "acc_nmse", "downlink_bits", "nonfinite"};
   columns.insert(columns.end(), extra.begin(), extra.end());
   Report report(columns);
   AddStandardMeta(report, "compress");
   report.Meta("quantizer", q.Spec());
+  report.Meta("ef", FeedbackName(opts.feedback.value_or(Feedback::kNone)));
   report.Meta("seed", std::uint64_t{opts.seed});
   report.Meta("inputs", Join(inputs));
   report.Meta("nonfinite", NonfiniteName(dump.Nonfinite()));
@@ -55,7 +55,9 @@ void PrintReport(const std::vector<LayerTotals>& totals, const Quantizer& q, con
     double entropyPerCoord = std::nan("");
     if (!whole && entropy != t.stats.end())
       entropyPerCoord = Ratio(entropy->second, static_cast<double>(t.n));
+    const bool measured = opts.feedback.has_value();
     std::vector<Cell> cells = {q.Spec(),
+                               FeedbackName(opts.feedback.value_or(Feedback::kNone)),
                                opts.seed,
                                t.name,
                                t.n,
@@ -69,6 +71,8 @@ void PrintReport(const std::vector<LayerTotals>& totals, const Quantizer& q, con
                                t.theoryKind == "none" ? std::nan("") : Ratio(t.theorySq, t.normSq),
                                t.theoryKind,
                                Ratio(t.aggErrorSq, t.aggNormSq),
+                               measured ? Ratio(t.residualSq, t.gradientNormSq) : std::nan(""),
+                               measured ? Ratio(t.accErrorSq, t.accMeanNormSq) : std::nan(""),
                                t.downlinkBits,
                                t.nonfinite};
     for (const auto& key : extra) {
@@ -94,6 +98,7 @@ int RunCompress(int argc, char** argv) {
       cxxopts::value<std::string>())("o,output", "output file (.h5), written only when complete",
                                      cxxopts::value<std::string>())(
       "seed", "shared random seed", cxxopts::value<std::uint64_t>()->default_value("0"));
+  AddFeedbackOption(options, /*list=*/false);
   AddDumpOptions(options);
   AddNonfiniteOption(options);
   options.parse_positional({"inputs"});
@@ -105,12 +110,15 @@ int RunCompress(int argc, char** argv) {
   const Format format = FormatOf(args);
   const NonfinitePolicy nonfinite = NonfiniteOf(args);
   const auto quantizer = MakeQuantizer(args["quantizer"].as<std::string>());
+  const std::optional<Feedback> feedback = OneFeedbackOf(args);
+  if (feedback) CheckFeedback(*feedback, *quantizer);
   CheckOutputIsNotInput(args["output"].as<std::string>(), inputs);
   const Dump dump = Dump::Open(inputs, nonfinite);
   const Selection sel = SelectFrom(dump, args);
 
   CompressOptions opts;
   opts.seed = args["seed"].as<std::uint64_t>();
+  opts.feedback = feedback;
   opts.outPath = args["output"].as<std::string>();
   opts.attributes.strings["source"] = Join(inputs);
   opts.attributes.strings["gradquant_tool_version"] = kVersion;

@@ -109,6 +109,7 @@ cxxopts::Options OptimizeOptions() {
       "first selected record and one --bits value",
       cxxopts::value<std::string>())("curve-points", "alpha values on the curve",
                                      cxxopts::value<std::size_t>()->default_value("49"));
+  AddFeedbackOption(options, /*list=*/false);
   AddDumpOptions(options);
   AddNonfiniteOption(options);
   options.parse_positional({"inputs"});
@@ -156,6 +157,7 @@ int RunOptimize(int argc, char** argv) {
   base.trials = args["trials"].as<std::uint32_t>();
   if (base.trials < 1) throw SpecError("--trials must be at least 1");
   const ThresholdOptions topts;
+  const std::optional<Feedback> feedback = OneFeedbackOf(args);
 
   const Dump dump = Dump::Open(inputs, NonfiniteOf(args));
   Selection sel = SelectFrom(dump, args);
@@ -188,6 +190,7 @@ int RunOptimize(int argc, char** argv) {
   FrontierOptions fopts;
   fopts.seed = base.seed;
   fopts.overloadTolerance = args["overload-tol"].as<double>();
+  fopts.feedback = feedback;
   // The thresholds read each item once, from the dump; the frontier passes over the slabs once
   // per spec it evaluates, from a copy that is cheap to read again (slab_spill.hpp).
   Report frontier =
@@ -195,6 +198,7 @@ int RunOptimize(int argc, char** argv) {
   AddMeta(frontier, "frontier", base, inputs);
   frontier.Meta("budget_unit", "uplink_bits_per_coord");
   frontier.Meta("overload_tol", double{fopts.overloadTolerance});
+  if (feedback) frontier.Meta("ef", FeedbackName(*feedback));
 
   WarnNonfinite(dump);
   if (part == "thresholds") thresholds.Print(std::cout, format);

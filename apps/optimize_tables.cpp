@@ -104,14 +104,15 @@ Report CurveReport(const SlabSet& set, std::size_t recordIndex, std::uint32_t bi
 Report FrontierReport(const SlabSet& set, const std::vector<double>& budgets,
                       const std::vector<std::string>& families, const FrontierOptions& opts) {
   Report report({"budget", "family", "feasible", "rank", "spec", "bits_per_coord", "nmse",
-                 "agg_nmse", "downlink_bits_per_coord", "overload_pred", "evaluations", "searched",
-                 "reason"});
+                 "agg_nmse", "acc_nmse", "downlink_bits_per_coord", "overload_pred", "evaluations",
+                 "searched", "reason"});
   for (const auto& e : SearchFrontier(set, budgets, families, opts)) {
     const RateDistortion& rd = e.result;
     const bool ok = e.feasible;  // an infeasible row shows no spec and no numbers
     report.Row({e.budget, e.family, std::string(ok ? "yes" : "no"),
                 ok ? Cell{std::uint64_t{e.rank}} : Cell{kNan}, ok ? e.spec : std::string(),
                 ok ? rd.BitsPerCoord() : kNan, ok ? rd.Nmse() : kNan, ok ? rd.AggNmse() : kNan,
+                ok ? rd.AccNmse() : kNan,
                 ok ? static_cast<double>(rd.downlinkBits) / rd.coords : kNan,
                 ok ? rd.overloadPred : kNan, std::uint64_t{e.evaluations}, e.searched, e.reason});
   }

@@ -14,10 +14,10 @@ namespace {
 // The documented columns (docs/cli.md#analyze); method stats and corr_matrix come after them.
 // clang-format off
 const std::vector<std::string> kQuantizerColumns = {
-    "quantizer", "layer", "record", "step", "n", "workers", "records", "bits", "bits_per_coord",
-    "bits_ideal_per_coord", "ratio", "downlink_bits", "nmse", "nmse_ci", "nmse_theory",
-    "theory_kind", "nmse_over_theory", "nmse_bound", "bias", "cosine", "agg_nmse", "encode_gbps",
-    "decode_gbps"};
+    "quantizer", "ef", "layer", "record", "step", "n", "workers", "records", "bits",
+    "bits_per_coord", "bits_ideal_per_coord", "ratio", "downlink_bits", "nmse", "nmse_ci",
+    "nmse_theory", "theory_kind", "nmse_over_theory", "nmse_bound", "bias", "cosine", "agg_nmse",
+    "ef_residual", "acc_nmse", "encode_gbps", "decode_gbps"};
 // clang-format on
 // clang-format off
 const std::vector<std::string> kGradientColumns = {

@@ -12,6 +12,10 @@ namespace gradquant {
 using detail::Bad;
 using detail::Guard;
 
+std::string BoundSpec(const std::string& spec, const std::string& feedback) {
+  return feedback.empty() ? spec : spec + " error_feedback=" + feedback;
+}
+
 std::uint64_t StoredChecksum(const Message& message, const MessageIdentity& id) {
   std::uint64_t h = MessageHash(message);
   auto mix = [&h](std::uint64_t value) {
@@ -53,21 +57,24 @@ struct MessageWriter::Impl {
   std::size_t workers;
   std::vector<LayerInfo> layers;
   std::vector<std::int64_t> steps;
-  std::string spec;
+  std::string spec;  // BoundSpec
   std::uint64_t seed;
   std::vector<hsize_t> sizes;  // bytes written so far per layer
 };
 
 MessageWriter::MessageWriter(OutputFile& file, const std::vector<std::int64_t>& steps,
                              std::size_t workers, const std::vector<LayerInfo>& layers,
-                             const std::string& spec, std::uint64_t seed)
-    : impl_(std::make_unique<Impl>(Impl{&file, workers, layers, steps, spec, seed, {}})) {
+                             const std::string& spec, std::uint64_t seed,
+                             const std::string& feedback)
+    : impl_(std::make_unique<Impl>(
+          Impl{&file, workers, layers, steps, BoundSpec(spec, feedback), seed, {}})) {
   impl_->sizes.assign(layers.size(), 0);
   H5::H5File& h5 = file.impl().File();
   Guard(file.Path(), "message groups", [&] {
     detail::WriteStringAttr(h5, "quantizer", spec);
     detail::WriteUintAttr(h5, "seed", seed);
     detail::WriteIntAttr(h5, "message_format_version", kMessageFormatVersion);
+    if (!feedback.empty()) detail::WriteStringAttr(h5, "error_feedback", feedback);
     H5::Group bits = h5.createGroup("bits");
     H5::Group down = h5.createGroup("downlink_bits");
     H5::Group msgs = h5.createGroup("messages");
@@ -130,6 +137,7 @@ struct MessageReader::Impl {
   std::string path;
   H5::H5File h5;
   std::string spec;
+  std::string feedback;
   std::uint64_t seed = 0;
   std::vector<std::int64_t> steps;
   std::size_t workers = 0;
@@ -153,6 +161,9 @@ MessageReader::MessageReader(const std::string& path) : impl_(std::make_unique<I
   Guard(path, "/ attributes", [&] {
     impl_->spec = detail::ReadStringAttr(h5, "quantizer");
     impl_->seed = detail::ReadUintAttr(h5, "seed");
+    if (h5.attrExists("error_feedback")) {
+      impl_->feedback = detail::ReadStringAttr(h5, "error_feedback");
+    }
     const auto version = detail::ReadIntAttr(h5, "message_format_version");
     if (version != kMessageFormatVersion) {
       Bad(path, "/",
@@ -186,6 +197,7 @@ MessageReader::~MessageReader() = default;
 
 const std::string& MessageReader::Spec() const { return impl_->spec; }
 std::uint64_t MessageReader::Seed() const { return impl_->seed; }
+const std::string& MessageReader::Feedback() const { return impl_->feedback; }
 const std::vector<std::int64_t>& MessageReader::Steps() const { return impl_->steps; }
 std::size_t MessageReader::Workers() const { return impl_->workers; }
 const std::vector<LayerInfo>& MessageReader::Layers() const { return impl_->layers; }
@@ -221,8 +233,8 @@ std::vector<Message> MessageReader::Read(std::size_t layer, std::size_t record) 
         detail::ReadBlock(bytes, H5::PredType::NATIVE_UINT8, out[i].bytes.data(), {offset[i]},
                           {length});
       }
-      const MessageIdentity id =
-          IdentityOf(impl_->spec, impl_->seed, l, w, impl_->steps[record], record, i);
+      const MessageIdentity id = IdentityOf(BoundSpec(impl_->spec, impl_->feedback), impl_->seed, l,
+                                            w, impl_->steps[record], record, i);
       if (StoredChecksum(out[i], id) != checksum[i]) {
         throw FormatError("message " + name +
                           ": checksum mismatch (corrupt, or moved from "

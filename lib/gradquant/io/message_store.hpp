@@ -4,7 +4,8 @@
  * The messages of a `compress` run, stored beside the dump layout in the same file:
  *
  * ```
- * /                         quantizer (canonical spec), seed (uint64), message_format_version
+ * /                         quantizer (canonical spec), seed (uint64), message_format_version,
+ *                           error_feedback (classic or ef21; absent without error feedback)
  * /bits/<name>              uint64 [S, W]   exact bits of each worker's message
  * /downlink_bits/<name>     uint64 [S]      bits of the server's reply at each record
  * /messages/<name>/bytes    uint8 [total]   every message's bytes, record-major then worker
@@ -20,7 +21,8 @@
  * N, the parameter's shape, W, step, record, worker), so a message that is cut, extended,
  * bit-flipped, swapped with another layer's, record's or worker's, or whose context attributes
  * were edited (a transposed shape included) is rejected with FormatError before it reaches a
- * decoder (message_format_version 3).
+ * decoder (message_format_version 3). A run with error feedback binds its mode too, as
+ * `<spec> error_feedback=<mode>` in place of the spec (BoundSpec).
  */
 #include <cstdint>
 #include <memory>
@@ -47,15 +49,24 @@ struct MessageIdentity {
   std::uint64_t worker = 0;
 };
 
+/** The spec text a checksum binds: @p spec, plus " error_feedback=<mode>" when @p feedback is set.
+ */
+std::string BoundSpec(const std::string& spec, const std::string& feedback);
+
 /** FNV-1a 64 of MessageHash(@p message) continued over @p id. */
 std::uint64_t StoredChecksum(const Message& message, const MessageIdentity& id);
 
 /** Adds the message groups to an output file; each (layer, record) is written once, in order. */
 class MessageWriter {
  public:
-  /** @param steps the step of each stored record. @throws IoError */
+  /**
+   * @param steps the step of each stored record.
+   * @param feedback the error-feedback mode, empty for none.
+   * @throws IoError
+   */
   MessageWriter(OutputFile& file, const std::vector<std::int64_t>& steps, std::size_t workers,
-                const std::vector<LayerInfo>& layers, const std::string& spec, std::uint64_t seed);
+                const std::vector<LayerInfo>& layers, const std::string& spec, std::uint64_t seed,
+                const std::string& feedback = "");
   ~MessageWriter();
 
   /**
@@ -79,6 +90,8 @@ class MessageReader {
 
   const std::string& Spec() const;
   std::uint64_t Seed() const;
+  /** The error-feedback mode the messages were sent under, empty for none. */
+  const std::string& Feedback() const;
   const std::vector<std::int64_t>& Steps() const;
   std::size_t Workers() const;
   /** The stored layers; LayerInfo::index is the position in the source model order. */

@@ -28,7 +28,10 @@ class Evaluator {
     const std::string spec = quantizer->Spec();
     auto it = cache_.find(spec);
     if (it == cache_.end()) {
-      it = cache_.emplace(spec, Candidate{spec, Evaluate(set_, *quantizer, options_.seed)}).first;
+      it = cache_
+               .emplace(spec, Candidate{spec, Evaluate(set_, *quantizer, options_.seed,
+                                                       options_.feedback)})
+               .first;
       ++runs_[ParseSpec(spec).name];
     }
     return it->second;
@@ -310,6 +313,20 @@ std::vector<FrontierEntry> SearchFrontier(const SlabSet& set, const std::vector<
   std::vector<FrontierEntry> out;
   for (double budget : budgets) {
     for (std::size_t i = 0; i < families.size(); ++i) {
+      if (options.feedback) {
+        try {
+          CheckFeedback(*options.feedback, *BuiltinRegistry().Make(families[i]));
+        } catch (const SpecError& e) {
+          FrontierEntry skipped;
+          skipped.budget = budget;
+          skipped.family = families[i];
+          skipped.reason = e.what();
+          skipped.searched =
+              "nothing (error feedback " + std::string(FeedbackName(*options.feedback)) + ")";
+          out.push_back(skipped);
+          continue;
+        }
+      }
       FamilySearch f(ev, budget);
       const std::string searched = (*searches[i])(f, ev);
       out.push_back(f.Result(families[i], searched));

@@ -33,6 +33,7 @@
  * bisection may stop one step short, never beyond the budget).
  */
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ namespace gradquant {
 struct FrontierOptions {
   std::uint64_t seed = 0;           ///< the shared seed of every evaluation
   double overloadTolerance = 1e-3;  ///< NDQSG: largest accepted overload_pred
+  /** Error feedback around every candidate (evaluate.hpp); a family that cannot run under it
+   * is reported infeasible with the reason. */
+  std::optional<Feedback> feedback;
 };
 
 /** The answer for one family at one budget. */

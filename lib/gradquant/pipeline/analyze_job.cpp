@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 #include "gradquant/core/error.hpp"
@@ -19,6 +20,11 @@ RowKey Grouped(const RowKey& key, GroupBy by) {
   out.record = out.step = -1;
   if (by == GroupBy::kAll) out.layer = "*";
   return out;
+}
+
+// The feedback mode as a sortable key (-1: not measured).
+int FeedbackKey(const QuantizerResult& r) {
+  return r.feedback ? static_cast<int>(*r.feedback) : -1;
 }
 
 QuantizerTally& TallyOf(QuantizerResult& row) { return row.tally; }
@@ -49,24 +55,42 @@ AnalyzeResult RunAnalyze(const Dump& dump, const std::vector<const Quantizer*>& 
   const std::size_t layers = selection.layers.size(), records = selection.records.size();
   const std::size_t items = layers * records;
 
-  // One item: the truth, then every quantizer's tally and the gradient summary.
+  // The runs: every quantizer under every feedback mode (or under none, unmeasured).
+  struct Run {
+    std::size_t quantizer;
+    std::optional<Feedback> feedback;
+  };
+  std::vector<Run> runs;
+  for (std::size_t q = 0; q < quantizers.size(); ++q) {
+    if (options.feedback.empty()) runs.push_back({q, std::nullopt});
+    for (Feedback mode : options.feedback) {
+      CheckFeedback(mode, *quantizers[q]);
+      runs.push_back({q, mode});
+    }
+  }
+
+  // One item: the truth, then every run's tally and the gradient summary.
   struct Item {
     std::unique_ptr<ItemTruth> truth;
     std::vector<QuantizerTally> tallies;
     GradientSummary summary;
   };
   std::vector<Item> work(items);
-  // states[l][q]: quantizer q's trial states for layer l, alive while the layer's records run.
-  std::vector<std::vector<std::vector<std::unique_ptr<LayerState>>>> states(layers);
-  std::vector<char> stateful(layers, 0);
+  // Run k's trial states and memories for layer l, alive while the layer's records run.
+  struct Chains {
+    std::vector<std::unique_ptr<LayerState>> states;
+    std::vector<std::unique_ptr<FeedbackMemory>> memories;
+  };
+  std::vector<std::vector<Chains>> chains(layers);
+  std::vector<char> stateful(layers, !options.feedback.empty());
   for (std::size_t li = 0; li < layers; ++li) {
     const LayerInfo& layer = dump.Layers()[selection.layers[li]];
     for (const Quantizer* q : quantizers) {
       stateful[li] = stateful[li] || q->NewLayerState(layer) != nullptr;
     }
   }
-  // results[q] holds quantizer q's rows in (layer, record) order.
-  std::vector<std::vector<QuantizerResult>> results(quantizers.size());
+  // results[k] holds run k's rows in (layer, record) order.
+  std::vector<std::vector<QuantizerResult>> results(runs.size());
   AnalyzeResult out;
   std::size_t done = 0;
   auto keyOf = [&](std::size_t j) {
@@ -84,31 +108,40 @@ AnalyzeResult RunAnalyze(const Dump& dump, const std::vector<const Quantizer*>& 
     const std::size_t li = j / records, ri = j % records;
     const LayerInfo& layer = dump.Layers()[selection.layers[li]];
     Item& item = work[j];
-    // A stateful layer's states live from its first record to its last (its records are
+    // A stateful layer's chains live from its first record to its last (its records are
     // computed in order); a stateless layer's items run side by side, each with its own (null)
     // states.
-    std::vector<std::vector<std::unique_ptr<LayerState>>> fresh;
+    std::vector<Chains> fresh;
     if (!stateful[li] || ri == 0) {
-      for (const Quantizer* q : quantizers)
-        fresh.push_back(NewTrialStates(*q, layer, options.trials));
+      for (const Run& run : runs) {
+        Chains c;
+        c.states = NewTrialStates(*quantizers[run.quantizer], layer, options.trials);
+        if (run.feedback) {
+          c.memories = NewTrialMemories(*run.feedback, *quantizers[run.quantizer], layer, workers,
+                                        options.trials);
+        }
+        fresh.push_back(std::move(c));
+      }
     }
-    if (stateful[li] && ri == 0) states[li] = std::move(fresh);
-    auto& itemStates = stateful[li] ? states[li] : fresh;
+    if (stateful[li] && ri == 0) chains[li] = std::move(fresh);
+    auto& itemChains = stateful[li] ? chains[li] : fresh;
     const SlabContext ctx =
         ItemContext(layer, options.seed,
                     static_cast<std::uint64_t>(dump.Steps()[selection.records[ri]]), workers);
-    for (std::size_t q = 0; q < quantizers.size(); ++q) {
-      item.tallies.push_back(RunTrials(*quantizers[q], *item.truth, ctx, itemStates[q]));
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      Chains& c = itemChains[k];
+      item.tallies.push_back(RunTrials(*quantizers[runs[k].quantizer], *item.truth, ctx, c.states,
+                                       runs[k].feedback ? &c.memories : nullptr));
     }
-    if (stateful[li] && ri + 1 == records) states[li].clear();
+    if (stateful[li] && ri + 1 == records) chains[li].clear();
     if (options.gradientStats) item.summary = GradientSummary::Of(item.truth->slabs);
     item.truth.reset();
   };
   auto commit = [&](std::size_t j) {
     Item& item = work[j];
     const RowKey key = keyOf(j);
-    for (std::size_t q = 0; q < quantizers.size(); ++q) {
-      results[q].push_back({q, key, std::move(item.tallies[q])});
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      results[k].push_back({runs[k].quantizer, runs[k].feedback, key, std::move(item.tallies[k])});
     }
     if (options.gradientStats) out.gradients.push_back({key, std::move(item.summary)});
     if (options.progress) options.progress(++done, items);
@@ -126,16 +159,18 @@ AnalyzeResult Group(const AnalyzeResult& in, GroupBy by) {
   if (by == GroupBy::kRecord) return in;
   // First pool the records of each (quantizer, layer), then, for kAll, the layers.
   AnalyzeResult layers;
-  PoolInto(in.quantizers, layers.quantizers, false,
-           [](const QuantizerResult& r) { return std::make_pair(r.quantizer, r.key.layer); });
+  PoolInto(in.quantizers, layers.quantizers, false, [](const QuantizerResult& r) {
+    return std::make_tuple(r.quantizer, FeedbackKey(r), r.key.layer);
+  });
   PoolInto(in.gradients, layers.gradients, false,
            [](const GradientResult& r) { return std::make_pair(std::size_t{0}, r.key.layer); });
   for (auto& r : layers.quantizers) r.key = Grouped(r.key, GroupBy::kLayer);
   for (auto& r : layers.gradients) r.key = Grouped(r.key, GroupBy::kLayer);
   if (by == GroupBy::kLayer) return layers;
   AnalyzeResult all;
-  PoolInto(layers.quantizers, all.quantizers, true,
-           [](const QuantizerResult& r) { return std::make_pair(r.quantizer, std::string()); });
+  PoolInto(layers.quantizers, all.quantizers, true, [](const QuantizerResult& r) {
+    return std::make_tuple(r.quantizer, FeedbackKey(r), std::string());
+  });
   PoolInto(layers.gradients, all.gradients, true,
            [](const GradientResult&) { return std::make_pair(std::size_t{0}, std::string()); });
   for (auto& r : all.quantizers) r.key = Grouped(r.key, GroupBy::kAll);

@@ -7,11 +7,13 @@
  * No printing; progress goes through a callback.
  */
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "gradquant/core/progress.hpp"
 #include "gradquant/io/dump.hpp"
+#include "gradquant/pipeline/error_feedback.hpp"
 #include "gradquant/pipeline/quantizer_tally.hpp"
 #include "gradquant/pipeline/selection.hpp"
 #include "gradquant/quantizers/quantizer.hpp"
@@ -31,7 +33,8 @@ struct RowKey {
 
 /** One quantizer row. */
 struct QuantizerResult {
-  std::size_t quantizer = 0;  ///< position in the quantizer list
+  std::size_t quantizer = 0;         ///< position in the quantizer list
+  std::optional<Feedback> feedback;  ///< the error-feedback mode (unset: none, not measured)
   RowKey key;
   QuantizerTally tally;
 };
@@ -42,7 +45,7 @@ struct GradientResult {
   GradientSummary summary;
 };
 
-/** Both tables, in order: quantizer, then layer (model order), then record. */
+/** Both tables, in order: quantizer, feedback mode, then layer (model order), then record. */
 struct AnalyzeResult {
   std::vector<QuantizerResult> quantizers;
   std::vector<GradientResult> gradients;
@@ -53,14 +56,20 @@ struct AnalyzeOptions {
   std::uint64_t seed = 0;
   std::size_t trials = 20;
   bool gradientStats = true;  ///< also summarise the gradients
-  Progress progress;          ///< after each (layer, record)
+  /**
+   * Error-feedback modes to run every quantizer under, one row set each; empty: none, with the
+   * accumulated error not measured. Any mode runs each layer's records in order.
+   */
+  std::vector<Feedback> feedback;
+  Progress progress;  ///< after each (layer, record)
 };
 
 /**
  * Measures every quantizer on every selected (layer, record) and summarises the gradients;
  * one row per (layer, record). Records are processed in order within a layer, so stateful
  * methods see them as compress does.
- * @throws IoError, FormatError, std::invalid_argument if trials == 0
+ * @throws IoError, FormatError, SpecError (a feedback mode a quantizer cannot run under),
+ *         std::invalid_argument if trials == 0
  */
 AnalyzeResult RunAnalyze(const Dump& dump, const std::vector<const Quantizer*>& quantizers,
                          const Selection& selection, const AnalyzeOptions& options);

@@ -41,6 +41,10 @@ void LayerTotals::Add(const LayerTotals& o) {
   downlinkBits += o.downlinkBits;
   errorSq += o.errorSq;
   normSq += o.normSq;
+  gradientNormSq += o.gradientNormSq;
+  residualSq += o.residualSq;
+  accErrorSq += o.accErrorSq;
+  accMeanNormSq += o.accMeanNormSq;
   theorySq += o.theorySq;
   aggErrorSq += o.aggErrorSq;
   aggNormSq += o.aggNormSq;
@@ -67,18 +71,23 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   for (std::size_t r : selection.records) steps.push_back(dump.Steps()[r]);
   const std::size_t workers = dump.Workers(), records = steps.size();
 
+  const bool withFeedback = options.feedback.has_value();
+  const Feedback feedback = options.feedback.value_or(Feedback::kNone);
+  CheckFeedback(feedback, quantizer);
   OutputFile out(options.outPath);
   DumpWriter writer(out, steps, workers, layers, options.attributes, /*withAggregate=*/true);
-  MessageWriter messages(out, steps, workers, layers, quantizer.Spec(), options.seed);
+  MessageWriter messages(out, steps, workers, layers, quantizer.Spec(), options.seed,
+                         feedback == Feedback::kNone ? "" : FeedbackName(feedback));
 
   // Items are read side by side, computed side by side (a stateful layer's records in order)
   // and written in item order, where the totals are summed too (item_pipeline.hpp).
   const std::size_t items = layers.size() * records;
   std::vector<Item> work(items);
   std::vector<std::unique_ptr<LayerState>> states(layers.size());
+  std::vector<std::unique_ptr<FeedbackMemory>> memories(layers.size());
   std::vector<char> stateful(layers.size());
   for (std::size_t li = 0; li < layers.size(); ++li) {
-    stateful[li] = quantizer.NewLayerState(layers[li]) != nullptr;
+    stateful[li] = withFeedback || quantizer.NewLayerState(layers[li]) != nullptr;
   }
   std::vector<LayerTotals> totals(layers.size());
   std::vector<std::map<std::string, std::uint64_t>> reported(layers.size());
@@ -102,11 +111,19 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
   auto compute = [&](std::size_t j) {
     const std::size_t li = j / records, ri = j % records;
     Item& item = work[j];
-    if (ri == 0 && stateful[li]) states[li] = quantizer.NewLayerState(layers[li]);
+    if (ri == 0 && stateful[li]) {
+      states[li] = quantizer.NewLayerState(layers[li]);
+      if (withFeedback) {
+        memories[li] = std::make_unique<FeedbackMemory>(feedback, quantizer, workers, layers[li].n);
+      }
+    }
     const SlabContext ctx = ItemContext(
         layers[li], options.seed, static_cast<std::uint64_t>(steps[ri]), workers, states[li].get());
-    item.round = RunRound(quantizer, *item.truth, ctx);
-    if (ri + 1 == records) states[li].reset();
+    item.round = RunRound(quantizer, *item.truth, ctx, {}, memories[li].get());
+    if (ri + 1 == records) {
+      states[li].reset();
+      memories[li].reset();
+    }
     item.truth->slabs = {};  // the reconstructions are what is written; the truth's norms stay
   };
   auto commit = [&](std::size_t j) {
@@ -127,7 +144,8 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     for (std::size_t w = 0; w < workers; ++w) {
       t.bits += round.messages[w].bits;
       t.errorSq += round.errorSq[w];
-      t.normSq += item.truth->normSq[w];
+      t.normSq += round.inputNormSq[w];
+      t.gradientNormSq += item.truth->normSq[w];
       t.theoryKind = CombineTheoryKinds(t.theoryKind, round.theory[w].Kind());
       if (!std::isnan(round.theory[w].Value())) t.theorySq += round.theory[w].Value();
     }
@@ -135,6 +153,9 @@ std::vector<LayerTotals> RunCompress(const Dump& dump, const Quantizer& quantize
     t.aggErrorSq += round.aggErrorSq;
     t.aggNormSq += item.truth->meanNormSq;
     t.downlinkBits += round.decoded.downlinkBits;
+    t.residualSq += round.feedback.residualSq;
+    t.accErrorSq = round.feedback.accErrorSq;
+    t.accMeanNormSq = round.feedback.accMeanNormSq;
     t.slabs += workers;
     ++t.records;
     if (ri + 1 == records) FinishStats(t, reported[li]);
@@ -165,6 +186,15 @@ std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::str
     // usage error.
     throw FormatError(inPath + ": / attribute quantizer is not a valid spec (" + e.what() + ")");
   }
+  std::optional<Feedback> feedback;
+  if (!reader.Feedback().empty()) {
+    try {
+      feedback = ParseFeedback(reader.Feedback());
+      CheckFeedback(*feedback, *quantizer);
+    } catch (const SpecError& e) {
+      throw FormatError(inPath + ": / attribute error_feedback is not valid (" + e.what() + ")");
+    }
+  }
   const std::size_t workers = reader.Workers();
   const auto& layers = reader.Layers();
   const auto& steps = reader.Steps();
@@ -174,6 +204,7 @@ std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::str
   attrs.strings["source"] = inPath;
   attrs.strings["gradquant_tool_version"] = kVersion;
   attrs.unsignedIntegers["seed"] = reader.Seed();
+  if (feedback) attrs.strings["error_feedback"] = reader.Feedback();
   OutputFile out(outPath);
   DumpWriter writer(out, steps, workers, layers, attrs, /*withAggregate=*/true);
 
@@ -184,11 +215,15 @@ std::vector<LayerTotals> RunDecompress(const std::string& inPath, const std::str
     t.name = layers[li].name;
     t.n = layers[li].n;
     std::unique_ptr<LayerState> state = quantizer->NewLayerState(layers[li]);
+    std::unique_ptr<FeedbackMemory> memory;
+    if (feedback) {
+      memory = std::make_unique<FeedbackMemory>(*feedback, *quantizer, workers, layers[li].n);
+    }
     for (std::size_t ri = 0; ri < steps.size(); ++ri) {
       const SlabContext ctx = ItemContext(
           layers[li], reader.Seed(), static_cast<std::uint64_t>(steps[ri]), workers, state.get());
       const std::vector<Message> encoded = reader.Read(li, ri);
-      const GroupResult decoded = DecodeRound(*quantizer, encoded, ctx);
+      const GroupResult decoded = DecodeRound(*quantizer, encoded, ctx, memory.get());
       for (std::size_t w = 0; w < workers; ++w) {
         writer.WriteSlab(li, ri, w, decoded.workers[w].memptr());
         t.bits += encoded[w].bits;

@@ -25,6 +25,15 @@
  *   layers.
  * - encode_gbps / decode_gbps: 4 n W bytes of float32 input per group over the wall time of
  *   EncodeGroup / DecodeGroup.
+ *
+ * Under error feedback (error_feedback.hpp) the quantizer's input x_w replaces g_w in nmse,
+ * nmse_theory, nmse_bound, bias and cosine. Trial r has its own x_w, so nmse_theory and
+ * nmse_bound are, like nmse, means over the trials of per-trial ratios (Σ theory_r / Σ||x_w||²),
+ * and bias divides by the trial mean of Σ||x_w||². agg_nmse compares what the server applied
+ * with the true ḡ. Two more numbers, measured whenever a feedback mode is given (none included):
+ * - ef_residual = Σ FeedbackStep::residualSq / (R Σ||g_w||²): the memory entering each record;
+ * - acc_nmse = ||A||² / Σ||ḡ||² at the row's last record, A = Σ_t (a_t − ḡ_t) the accumulated
+ *   error over the layer's records so far (mean over trials; layers add up).
  */
 #include <cstdint>
 #include <map>
@@ -40,6 +49,7 @@ struct QuantizerRow {
   double nmse, nmseCi, nmseTheory, nmseOverTheory, nmseBound;
   std::string theoryKind;
   double bias, cosine, aggNmse, encodeGbps, decodeGbps;
+  double efResidual, accNmse;           ///< NaN without a feedback mode
   std::map<std::string, double> stats;  ///< method stats by key (bits_entropy excluded)
 };
 
@@ -49,10 +59,14 @@ struct QuantizerTally {
   std::uint64_t records = 0;
   std::uint64_t workers = 0;
   std::uint64_t trials = 0;
-  double bits = 0;                   ///< Σ over trials, records, workers of message bits
-  double idealBits = 0;              ///< the same with bits_entropy where reported
-  double downlinkBits = 0;           ///< Σ over trials and records
-  double normSq = 0;                 ///< Σ over records and workers of ||g_w||²
+  double bits = 0;                  ///< Σ over trials, records, workers of message bits
+  double idealBits = 0;             ///< the same with bits_entropy where reported
+  double downlinkBits = 0;          ///< Σ over trials and records
+  double normSq = 0;                ///< Σ over records and workers of ||x_w||² (trial mean)
+  double gradientNormSq = 0;        ///< Σ over records and workers of ||g_w||²
+  std::vector<double> trialNormSq;  ///< per trial: Σ over records, workers of ||x_w||²
+  /** Under feedback, per trial: Σ of Theory::Value() and of Theory::bound (else empty). */
+  std::vector<double> trialTheorySq, trialBoundSq;
   double aggNormSq = 0;              ///< Σ over records of ||ḡ||²
   std::vector<double> trialErrorSq;  ///< per trial: Σ over records, workers of the error
   double aggErrorSq = 0;             ///< Σ over trials and records
@@ -64,6 +78,10 @@ struct QuantizerTally {
   double cosineSum = 0, cosineWeight = 0;  ///< n-weighted
   std::map<std::string, std::pair<double, double>> stats;  ///< key -> (Σ n·value, Σ n)
   double encodeSeconds = 0, decodeSeconds = 0, inputBytes = 0;
+  bool feedback = false;     ///< a feedback mode was given: the two numbers below are measured
+  double residualSq = 0;     ///< Σ over trials and records of FeedbackStep::residualSq
+  double accErrorSq = 0;     ///< Σ over trials of ||A||² at the latest record (layers add up)
+  double accMeanNormSq = 0;  ///< Σ_t ||ḡ_t||² up to the latest record (layers add up)
 
   /**
    * Adds @p other (same quantizer and trial count). @p acrossLayers: other covers other

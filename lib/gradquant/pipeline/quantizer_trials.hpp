@@ -36,9 +36,19 @@ std::vector<std::unique_ptr<LayerState>> NewTrialStates(const Quantizer& quantiz
  * @param truth the W workers' true slabs, each ctx.layer->n long.
  * @param ctx layer, step, workers and the user's seed (ctx.state and ctx.worker are ignored).
  * @param states one state per trial from NewTrialStates, updated by Observe.
+ * @param memories null, or one error-feedback memory per trial (NewTrialMemories), kept like
+ *        the states for the layer's records.
  * @throws FormatError if a message fails to decode; Error if a decoder returns the wrong size.
  */
 QuantizerTally RunTrials(const Quantizer& quantizer, const ItemTruth& truth, const SlabContext& ctx,
-                         std::vector<std::unique_ptr<LayerState>>& states);
+                         std::vector<std::unique_ptr<LayerState>>& states,
+                         std::vector<std::unique_ptr<FeedbackMemory>>* memories = nullptr);
+
+/** One FeedbackMemory per trial for @p layer and @p workers workers. @throws SpecError */
+std::vector<std::unique_ptr<FeedbackMemory>> NewTrialMemories(Feedback mode,
+                                                              const Quantizer& quantizer,
+                                                              const LayerInfo& layer,
+                                                              std::size_t workers,
+                                                              std::size_t trials);
 
 }  // namespace gradquant

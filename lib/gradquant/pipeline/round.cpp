@@ -89,12 +89,24 @@ double Round::ErrorSq() const {
 }
 
 Round RunRound(const Quantizer& q, const ItemTruth& truth, const SlabContext& ctx,
-               const RoundParts& parts) {
+               const RoundParts& parts, FeedbackMemory* feedback) {
   const std::size_t workers = truth.slabs.size();
+  // What the workers compress: their gradients, or those plus their memories.
+  std::vector<arma::fvec> fed;
+  if (feedback && feedback->Mode() != Feedback::kNone) fed = feedback->Inputs(truth.slabs);
+  const std::vector<arma::fvec>& inputs = fed.empty() ? truth.slabs : fed;
   Round out;
+  if (fed.empty()) {
+    out.inputNormSq = truth.normSq;
+  } else {
+    out.inputNormSq.resize(workers);
+    ParallelFor(workers, [&](std::size_t w) { out.inputNormSq[w] = SquaredNorm(inputs[w]); });
+  }
+  const double residualSq = feedback ? feedback->ResidualSq(inputs) : 0.0;
+
   const auto t0 = Clock::now();
   const double c0 = ThreadSeconds();
-  out.messages = q.EncodeGroup(truth.slabs, ctx, parts.stats ? &out.stats : nullptr);
+  out.messages = q.EncodeGroup(inputs, ctx, parts.stats ? &out.stats : nullptr);
   const auto t1 = Clock::now();
   const double c1 = ThreadSeconds();
   try {
@@ -113,35 +125,39 @@ Round RunRound(const Quantizer& q, const ItemTruth& truth, const SlabContext& ct
   CheckSizes(q, out.decoded, workers, ctx.layer->n);
   RequireFinite(q, ctx, out.decoded);
   if (parts.stats) {
-    q.Diagnose(truth.slabs, out.decoded, ctx, &out.stats);
+    q.Diagnose(inputs, out.decoded, ctx, &out.stats);
     for (const auto& [key, value] : out.decoded.stats) out.stats[key] += value;
   }
   if (parts.theory) out.theory.resize(workers);
   if (parts.errors) out.errorSq.resize(workers);
+  const bool signOutput = q.SignOutput();
   if (parts.theory || parts.errors) {
-    const bool signOutput = q.SignOutput();
     ParallelFor(workers, [&](std::size_t w) {
       if (parts.theory) {
-        out.theory[w] =
-            q.ExpectedError(truth.slabs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
+        out.theory[w] = q.ExpectedError(inputs[w], ctx.ForWorker(static_cast<std::uint32_t>(w)));
       }
-      if (parts.errors) {
-        out.errorSq[w] = FitErrorSq(out.decoded.workers[w], truth.slabs[w], signOutput);
-      }
+      if (parts.errors) out.errorSq[w] = FitErrorSq(out.decoded.workers[w], inputs[w], signOutput);
     });
-    if (parts.errors) out.aggErrorSq = FitErrorSq(out.decoded.aggregate, truth.mean, signOutput);
   }
   // The state moves on only after everything about this record used the state it was
   // encoded with.
   if (parts.observe && ctx.state) q.Observe(*ctx.state, out.decoded, ctx);
+  if (feedback) {
+    feedback->UpdateWorkers(inputs, out.decoded);
+    feedback->UpdateServer(out.decoded);
+    out.feedback = feedback->Account(out.decoded.aggregate, truth.mean, residualSq);
+  }
+  if (parts.errors) out.aggErrorSq = FitErrorSq(out.decoded.aggregate, truth.mean, signOutput);
+  out.inputs = std::move(fed);
   return out;
 }
 
 GroupResult DecodeRound(const Quantizer& q, const std::vector<Message>& messages,
-                        const SlabContext& ctx) {
+                        const SlabContext& ctx, FeedbackMemory* feedback) {
   GroupResult decoded = q.DecodeGroup(messages, ctx);
   CheckSizes(q, decoded, messages.size(), ctx.layer->n);
   if (ctx.state) q.Observe(*ctx.state, decoded, ctx);
+  if (feedback) feedback->UpdateServer(decoded);
   return decoded;
 }
 

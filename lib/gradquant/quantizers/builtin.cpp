@@ -43,7 +43,7 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<TopKQuantizer>()});
   registry.Add({"randk", "Random-K, indices from the shared seed (Wangni et al. 2018)",
                 Factory<RandKQuantizer>()});
-  registry.Add({"powersgd", "rank-r PowerSGD, one power iteration, no EF (Vogels et al. 2019)",
+  registry.Add({"powersgd", "rank-r PowerSGD, one power iteration (Vogels et al. 2019)",
                 Factory<PowerSgdQuantizer>()});
   registry.Add({"ndqsg", "nested dithered quantization with side information (Abdi & Fekri 2019)",
                 Factory<NdqsgQuantizer>()});

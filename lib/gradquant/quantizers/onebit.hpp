@@ -5,7 +5,8 @@
  *
  * F. Seide, H. Fu, J. Droppo, G. Li, D. Yu, "1-Bit Stochastic Gradient Descent and its
  * Application to Data-Parallel Distributed Training of Speech DNNs", Interspeech 2014;
- * docs/quantizers.md#onebit. The paper's error feedback belongs to training and is left out here.
+ * docs/quantizers.md#onebit. The paper's error feedback is the run's `--ef classic`
+ * (pipeline/error_feedback.hpp), not part of the encoder.
  *
  * The slab is viewed as a (shape[0], n/shape[0]) matrix in row-major order; a group is one
  * column (`group=column`, the paper's choice) or one row (`group=row`, as in the NDQSG authors'

@@ -1,8 +1,9 @@
 #pragma once
 /**
  * @file powersgd.hpp
- * `powersgd`: rank-r PowerSGD, one power iteration from a random Q, no warm start and no error
- * feedback (offline use on one recorded step; docs/quantizers.md#no-error-feedback).
+ * `powersgd`: rank-r PowerSGD, one power iteration from a random Q and no warm start (offline
+ * use on recorded steps); the paper's error feedback is the run's `--ef classic`
+ * (pipeline/error_feedback.hpp, docs/quantizers.md#error-feedback).
  *
  * T. Vogels, S. P. Karimireddy, M. Jaggi, "PowerSGD: Practical Low-Rank Gradient Compression
  * for Distributed Optimization", NeurIPS 2019 (arXiv:1905.13727); docs/quantizers.md#powersgd.

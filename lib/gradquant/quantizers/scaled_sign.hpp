@@ -5,8 +5,7 @@
  *
  * S. P. Karimireddy, Q. Rebjock, S. U. Stich, M. Jaggi, "Error Feedback Fixes SignSGD and other
  * Gradient Compression Schemes", ICML 2019 (arXiv:1901.09847); docs/quantizers.md#scaledsign.
- * (EF-SignSGD adds error feedback on top; that belongs to training and is not part of this
- * encoder.)
+ * (EF-SignSGD is this encoder under the run's `--ef classic`, pipeline/error_feedback.hpp.)
  *
  * \f$C(v) = c\,\mathrm{sign}(v)\f$ with \f$c = \|v\|_1/D\f$ rounded to the nearest float32 and
  * sign(0) = +1. Deterministic and biased: a δ-contraction with

@@ -1,8 +1,8 @@
 #pragma once
 /**
  * @file topk.hpp
- * `topk`: Top-K sparsification, without error feedback (one recorded step; error feedback
- * belongs to training, docs/quantizers.md#no-error-feedback).
+ * `topk`: Top-K sparsification. The memory of Stich et al. is not part of the encoder: it is
+ * the run's `--ef classic` (pipeline/error_feedback.hpp, docs/quantizers.md#error-feedback).
  *
  * S. U. Stich, J.-B. Cordonnier, M. Jaggi, "Sparsified SGD with Memory", NeurIPS 2018
  * (arXiv:1809.07599); A. F. Aji, K. Heafield, "Sparse Communication for Distributed Gradient
