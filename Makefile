@@ -6,7 +6,8 @@ GQ = $(BUILD)/apps/gradquant
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS = cmake g++ make pkg-config libarmadillo-dev libopenblas-dev libhdf5-dev libcxxopts-dev catch2 \
        zlib1g-dev python3-h5py python3-numpy python3-matplotlib \
-       clang-14 libclang-rt-14-dev libomp-14-dev clang-format-14 valgrind
+       clang-14 libclang-rt-14-dev libomp-14-dev clang-format-14 valgrind \
+       pybind11-dev python3-dev python3-torch dataset-fashion-mnist
 # Sanitizer, fuzzing and valgrind runs (fuzz/README.md); sanitize and fuzz share one build folder.
 SAN_BUILD ?= build-asan
 SAN_CTEST_ARGS ?=

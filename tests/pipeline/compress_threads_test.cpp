@@ -11,6 +11,7 @@
 #include "gradquant/io/output_file.hpp"
 #include "gradquant/pipeline/compress_job.hpp"
 #include "gradquant/quantizers/registry.hpp"
+#include "laplace_dump.hpp"
 #include "test_util.hpp"
 
 namespace gradquant {
@@ -19,33 +20,10 @@ namespace {
 // A dump with a large vector (cut into pieces), a conv weight (GradiVeQ compresses it after
 // its fit record) and a matrix, 3 records of 2 workers.
 void WriteDump(const std::string& path) {
-  const std::vector<LayerInfo> layers = {test::Layer({300007}, "big", 0),
-                                         test::Layer({16, 8, 5, 5}, "conv", 1),
-                                         test::Layer({60, 50}, "fc", 2)};
-  const std::vector<std::int64_t> steps = {0, 10, 20};
-  OutputFile out(path);
-  DumpWriter writer(out, steps, 2, layers, {}, /*withAggregate=*/false);
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    for (std::size_t r = 0; r < steps.size(); ++r) {
-      for (std::size_t w = 0; w < 2; ++w) {
-        const arma::fvec g = test::LaplaceSlab(layers[l].n, 0.01, 100 * l + 10 * r + w);
-        writer.WriteSlab(l, r, w, g.memptr());
-      }
-    }
-  }
-  out.Commit();
-}
-
-arma::fvec ReadAggregate(const std::string& path, const LayerInfo& layer, std::size_t record) {
-  H5::H5File file(path, H5F_ACC_RDONLY);
-  H5::DataSet ds = file.openDataSet("aggregate/" + layer.name);
-  H5::DataSpace space = ds.getSpace();
-  const hsize_t start[2] = {record, 0}, count[2] = {1, layer.n};
-  space.selectHyperslab(H5S_SELECT_SET, count, start);
-  H5::DataSpace memory(2, count);
-  arma::fvec out(layer.n);
-  ds.read(out.memptr(), H5::PredType::NATIVE_FLOAT, memory, space);
-  return out;
+  test::WriteLaplaceDump(path,
+                         {test::Layer({300007}, "big", 0), test::Layer({16, 8, 5, 5}, "conv", 1),
+                          test::Layer({60, 50}, "fc", 2)},
+                         {0, 10, 20});
 }
 
 }  // namespace
@@ -87,7 +65,8 @@ TEST_CASE("compress output is identical on 1 and 2 threads", "[pipeline][threads
             CHECK(test::SameBits(ra.ReadSlab(l, r, w), rb.ReadSlab(l, r, w)));
           }
           const LayerInfo& layer = dump.Layers()[l];
-          CHECK(test::SameBits(ReadAggregate(one, layer, r), ReadAggregate(two, layer, r)));
+          CHECK(test::SameBits(test::ReadAggregate(one, layer, r),
+                               test::ReadAggregate(two, layer, r)));
         }
         const LayerTotals& ta = totals[0][l];
         const LayerTotals& tb = totals[1][l];

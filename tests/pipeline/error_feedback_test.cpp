@@ -16,6 +16,7 @@
 #include "gradquant/pipeline/round.hpp"
 #include "gradquant/quantizers/registry.hpp"
 #include "gradquant/stats/error_metrics.hpp"
+#include "laplace_dump.hpp"
 #include "test_util.hpp"
 
 namespace gradquant {
@@ -149,32 +150,8 @@ TEST_CASE("error feedback refuses what it cannot do and parses its modes", "[fee
 namespace {
 
 void WriteDump(const std::string& path) {
-  const std::vector<LayerInfo> layers = {test::Layer({300007}, "big", 0),
-                                         test::Layer({60, 50}, "fc", 1)};
-  const std::vector<std::int64_t> steps = {0, 10, 20, 30};
-  OutputFile out(path);
-  DumpWriter writer(out, steps, 2, layers, {}, /*withAggregate=*/false);
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    for (std::size_t r = 0; r < steps.size(); ++r) {
-      for (std::size_t w = 0; w < 2; ++w) {
-        const arma::fvec g = test::LaplaceSlab(layers[l].n, 0.01, 100 * l + 10 * r + w);
-        writer.WriteSlab(l, r, w, g.memptr());
-      }
-    }
-  }
-  out.Commit();
-}
-
-arma::fvec ReadAggregate(const std::string& path, const LayerInfo& layer, std::size_t record) {
-  H5::H5File file(path, H5F_ACC_RDONLY);
-  H5::DataSet ds = file.openDataSet("aggregate/" + layer.name);
-  H5::DataSpace space = ds.getSpace();
-  const hsize_t start[2] = {record, 0}, count[2] = {1, layer.n};
-  space.selectHyperslab(H5S_SELECT_SET, count, start);
-  H5::DataSpace memory(2, count);
-  arma::fvec out(layer.n);
-  ds.read(out.memptr(), H5::PredType::NATIVE_FLOAT, memory, space);
-  return out;
+  test::WriteLaplaceDump(path, {test::Layer({300007}, "big", 0), test::Layer({60, 50}, "fc", 1)},
+                         {0, 10, 20, 30});
 }
 
 }  // namespace
@@ -214,7 +191,8 @@ TEST_CASE("compress under feedback: same bytes on 1 and 2 threads, decompress re
               CHECK(test::SameBits(a.ReadSlab(l, r, w), b.ReadSlab(l, r, w)));
               CHECK(test::SameBits(a.ReadSlab(l, r, w), d.ReadSlab(l, r, w)));
             }
-            CHECK(test::SameBits(ReadAggregate(one, layer, r), ReadAggregate(back, layer, r)));
+            CHECK(test::SameBits(test::ReadAggregate(one, layer, r),
+                                 test::ReadAggregate(back, layer, r)));
           }
         }
       }

@@ -44,11 +44,20 @@ FeedbackMemory::FeedbackMemory(Feedback mode, const Quantizer& quantizer, std::s
 std::vector<arma::fvec> FeedbackMemory::Inputs(const std::vector<arma::fvec>& g) const {
   if (mode_ == Feedback::kNone) return g;
   std::vector<arma::fvec> x(g.size());
-  ParallelFor(g.size(), [&](std::size_t w) {
-    x[w] =
-        mode_ == Feedback::kClassic ? arma::fvec(g[w] + memory_[w]) : arma::fvec(g[w] - memory_[w]);
-  });
+  ParallelFor(g.size(), [&](std::size_t w) { x[w] = Input(w, g[w]); });
   return x;
+}
+
+arma::fvec FeedbackMemory::Input(std::size_t w, const arma::fvec& g) const {
+  switch (mode_) {
+    case Feedback::kClassic:
+      return g + memory_.at(w);
+    case Feedback::kEf21:
+      return g - memory_.at(w);
+    case Feedback::kNone:
+      break;
+  }
+  return g;
 }
 
 double FeedbackMemory::ResidualSq(const std::vector<arma::fvec>& inputs) const {
@@ -64,16 +73,19 @@ double FeedbackMemory::ResidualSq(const std::vector<arma::fvec>& inputs) const {
 void FeedbackMemory::UpdateWorkers(const std::vector<arma::fvec>& inputs,
                                    const GroupResult& decoded) {
   if (mode_ != Feedback::kClassic) return;
-  ParallelFor(memory_.size(), [&](std::size_t w) {
-    const arma::fvec& q = decoded.workers[w];
-    if (signOutput_) {
-      // The worker's own scale of its direction: ||p||₁/d for a sign vector (EF-signSGD).
-      const float c = static_cast<float>(BestScale(q, inputs[w]));
-      memory_[w] = inputs[w] - c * q;
-    } else {
-      memory_[w] = inputs[w] - q;
-    }
-  });
+  ParallelFor(memory_.size(),
+              [&](std::size_t w) { UpdateWorker(w, inputs[w], decoded.workers[w]); });
+}
+
+void FeedbackMemory::UpdateWorker(std::size_t w, const arma::fvec& input, const arma::fvec& q) {
+  if (mode_ != Feedback::kClassic) return;
+  if (signOutput_) {
+    // The worker's own scale of its direction: ||p||₁/d for a sign vector (EF-signSGD).
+    const float c = static_cast<float>(BestScale(q, input));
+    memory_.at(w) = input - c * q;
+  } else {
+    memory_.at(w) = input - q;
+  }
 }
 
 void FeedbackMemory::UpdateServer(GroupResult& decoded) {

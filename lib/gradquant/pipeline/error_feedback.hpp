@@ -69,6 +69,8 @@ class FeedbackMemory {
 
   /** What the workers compress at this record, given their gradients g_w: x_w above. */
   std::vector<arma::fvec> Inputs(const std::vector<arma::fvec>& gradients) const;
+  /** Worker @p w's x_w alone (a training loop's rank holds one worker). */
+  arma::fvec Input(std::size_t w, const arma::fvec& gradient) const;
 
   /** Σ_w ||e_w||² (classic) or Σ_w ||x_w||² (ef21, given Inputs) entering this record. */
   double ResidualSq(const std::vector<arma::fvec>& inputs) const;
@@ -79,6 +81,8 @@ class FeedbackMemory {
    * other modes (EF21's h_w follows from decoded data: UpdateServer).
    */
   void UpdateWorkers(const std::vector<arma::fvec>& inputs, const GroupResult& decoded);
+  /** Worker @p w's part of UpdateWorkers, with its own x_w and decoded Q(x_w). */
+  void UpdateWorker(std::size_t w, const arma::fvec& input, const arma::fvec& decoded);
 
   /**
    * The side both ends derive from decoded data (ef21): h_w += Q(x_w), H += aggregate, and

@@ -71,6 +71,8 @@ class PowerSgdQuantizer : public Quantizer {
                                    SlabStats* stats) const override;
   GroupResult DecodeGroup(const std::vector<Message>& messages,
                           const SlabContext& ctx) const override;
+  /** Q_w needs P̂, the server's basis from every worker's P_w. */
+  bool NeedsRoundTrip() const override { return true; }
   /** Exact 0 for dense tensors; else the lower bound Σ_{i>r} σ_i(M)^2. */
   Theory ExpectedError(const arma::fvec& g, const SlabContext& ctx) const override;
   /** Adds eckart_young_nmse for the true mean of the workers' slabs. */

@@ -139,6 +139,13 @@ class Quantizer {
    */
   virtual bool SignOutput() const { return false; }
 
+  /**
+   * True when EncodeGroup is more than each worker's Encode: the workers need a value from the
+   * server between two sends (PowerSGD's P̂, TernGrad's shared maximum). A deployment with one
+   * message per worker and step (a DDP rank, LayerChain::EncodeWorker) cannot run it.
+   */
+  virtual bool NeedsRoundTrip() const { return false; }
+
   /** A fresh state for a layer, or null for stateless methods. */
   virtual std::unique_ptr<LayerState> NewLayerState(const LayerInfo& layer) const;
 

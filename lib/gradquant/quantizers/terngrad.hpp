@@ -57,6 +57,8 @@ class TernGradQuantizer : public IndependentQuantizer {
   arma::fvec Decode(const Message& message, const SlabContext& ctx) const override;
   GroupResult DecodeGroup(const std::vector<Message>& messages,
                           const SlabContext& ctx) const override;
+  /** scale=shared needs every worker's maxima before anyone encodes. */
+  bool NeedsRoundTrip() const override { return shared_; }
   Theory ExpectedError(const arma::fvec& g, const SlabContext& ctx) const override;
   void Diagnose(const std::vector<arma::fvec>& truth, const GroupResult& decoded,
                 const SlabContext& ctx, SlabStats* stats) const override;
