@@ -10,7 +10,7 @@ localhost (--processes: torch.distributed with gloo and gradquant.torch's DDP ho
 the same updates for the same seed (a test checks it): every worker draws its minibatches from
 its own shard with its own generator, and the round is gradquant.Chain's either way.
 
-One row per evaluation: quantizer, ef, model, partition, seed, step, epoch, uplink_bits and
+One row per evaluation: quantizer, ef, model, partition, lr, seed, step, epoch, uplink_bits and
 downlink_bits (cumulative, exact), train_loss (mean over workers, over the steps since the
 last evaluation), test_accuracy, wall_seconds. A progress line goes to stderr.
 """
@@ -35,7 +35,7 @@ from example_fashion_mnist import SmallCNN, load  # noqa: E402
 import gradquant as gq  # noqa: E402
 import gradquant.torch as gqt  # noqa: E402
 
-COLUMNS = ["quantizer", "ef", "model", "partition", "seed", "step", "epoch", "uplink_bits",
+COLUMNS = ["quantizer", "ef", "model", "partition", "lr", "seed", "step", "epoch", "uplink_bits",
            "downlink_bits", "train_loss", "test_accuracy", "wall_seconds"]
 
 
@@ -253,7 +253,7 @@ def main():
 
     def emit(spec, ef, seed, step, up, down, loss, acc, wall):
         epoch = step * args.batch_size * args.workers / 60000
-        row = [gq.Quantizer(spec).spec, ef, args.model, args.partition, seed, step,
+        row = [gq.Quantizer(spec).spec, ef, args.model, args.partition, args.lr, seed, step,
                round(epoch, 6), up, down, loss, acc, round(wall, 3)]
         rows.append(row)
         if args.format == "csv":
@@ -263,7 +263,8 @@ def main():
     meta = {"gradquant": gq.__version__, "command": "train", "workers": args.workers,
             "batch_size": args.batch_size, "steps": args.steps, "lr": args.lr,
             "warmup": args.warmup, "momentum": args.momentum,
-            "mode": "processes" if args.processes else "simulated"}
+            "mode": "processes" if args.processes else "simulated",
+            "parameters": sum(p.numel() for p in make_model(args.model, 0).parameters())}
     if args.format == "csv":
         print("# " + " ".join(f"{k}={v}" for k, v in meta.items()))
         print(",".join(COLUMNS), flush=True)
