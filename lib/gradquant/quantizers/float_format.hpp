@@ -87,6 +87,14 @@ double StochasticCastError(FloatFormat format, double t);
 struct CastCounts {
   std::size_t overflow = 0, underflow = 0;
   double underflowEnergy = 0;  ///< Σ t² of the underflowed values, in index order
+
+  /** Adds another block's totals (its energy as one term: sums follow the order of blocks). */
+  CastCounts& operator+=(const CastCounts& o) {
+    overflow += o.overflow;
+    underflow += o.underflow;
+    underflowEnergy += o.underflowEnergy;
+    return *this;
+  }
 };
 
 /**

@@ -27,8 +27,7 @@ Message HalfCastQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
                                   SlabStats* stats) const {
   const Rng rng(ctx.Key(), Purpose::kRounding);
   const SlabPlan plan(g.n_elem, 0);
-  std::vector<double> overflow(plan.Pieces(), 0), underflow(plan.Pieces(), 0),
-      energy(plan.Pieces(), 0);
+  std::vector<CastCounts> pieces(plan.Pieces());
   Message m = EncodePlan(plan, [&](std::size_t p, const Segment& seg, BitWriter& w) {
     std::uint32_t codes[kBlock];
     for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {
@@ -41,22 +40,16 @@ Message HalfCastQuantizer::Encode(const arma::fvec& g, const SlabContext& ctx,
       } else {
         NearestCodes(format_, g.memptr() + c, len, codes, &counts);
       }
-      overflow[p] += static_cast<double>(counts.overflow);
-      underflow[p] += static_cast<double>(counts.underflow);
-      energy[p] += counts.underflowEnergy;
+      pieces[p] += counts;
       w.PutFixed(codes, len, 16);
     }
   });
   if (stats) {
-    double o = 0, u = 0, e = 0;
-    for (std::size_t p = 0; p < plan.Pieces(); ++p) {  // in piece order: thread-count free
-      o += overflow[p];
-      u += underflow[p];
-      e += energy[p];
-    }
-    (*stats)["overflow"] = o;
-    (*stats)["underflow"] = u;
-    (*stats)["underflow_energy"] = e;
+    CastCounts total;
+    for (const CastCounts& c : pieces) total += c;  // in piece order: thread-count free
+    (*stats)["overflow"] = static_cast<double>(total.overflow);
+    (*stats)["underflow"] = static_cast<double>(total.underflow);
+    (*stats)["underflow_energy"] = total.underflowEnergy;
   }
   return m;
 }
