@@ -2,10 +2,20 @@
 
 #include <sys/wait.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
 namespace gradquant::test {
+
+void CheckExactAndUnbiased(const Quantizer& q, const arma::fvec& g, const LayerInfo& layer,
+                           int runs, std::uint64_t firstSeed) {
+  const double exact = q.ExpectedError(g, Context(layer, firstSeed)).exact;
+  REQUIRE(exact > 0.0);
+  const MonteCarloError mc = MonteCarlo(q, g, layer, runs, firstSeed);
+  CHECK(mc.mse == Approx(exact).epsilon(0.05));
+  CHECK(mc.biasSq < 1.5 * exact / runs);
+}
 
 RunResult RunGradquant(const std::string& args) {
   TempDir dir;

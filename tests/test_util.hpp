@@ -43,6 +43,15 @@ inline arma::fvec GaussianSlab(std::size_t n, double sigma, std::uint64_t seed) 
   return g;
 }
 
+/**
+ * n Laplace(0, 1) values (stream @p seed) times 2^round(spread·N(0, 1)) (stream seed + 1):
+ * magnitudes over some 2·2.5·spread binades, for casts' range ends (saturation, subnormals).
+ */
+inline arma::fvec WideRangeSlab(std::size_t n, double spread, std::uint64_t seed) {
+  const arma::fvec octaves = arma::round(spread * GaussianSlab(n, 1.0, seed + 1));
+  return LaplaceSlab(n, 1.0, seed) % arma::exp2(octaves);
+}
+
 /** A layer named @p name with the given shape (index 0 unless set). */
 inline LayerInfo Layer(std::vector<std::uint64_t> shape, std::string name = "layer",
                        std::uint32_t index = 0) {
@@ -65,6 +74,41 @@ inline SlabContext Context(const LayerInfo& layer, std::uint64_t seed, std::uint
   c.workers = workers;
   return c;
 }
+
+/** What MonteCarlo measured: mean squared error and the squared norm of the mean error. */
+struct MonteCarloError {
+  double mse = 0.0;     ///< (1/R) Σ_r ||Q_r(g) − g||²
+  double biasSq = 0.0;  ///< ||(1/R) Σ_r (Q_r(g) − g)||², about E||Q − g||²/R if unbiased
+};
+
+/**
+ * Worker 0's reconstruction of @p g by @p q (encoded alone, decoded from its bytes) under the
+ * seeds firstSeed .. firstSeed + runs − 1 at step 0, as a method's Monte Carlo check sums it.
+ */
+inline MonteCarloError MonteCarlo(const Quantizer& q, const arma::fvec& g, const LayerInfo& layer,
+                                  int runs, std::uint64_t firstSeed) {
+  arma::vec sum(g.n_elem, arma::fill::zeros);
+  MonteCarloError out;
+  for (int s = 0; s < runs; ++s) {
+    const SlabContext ctx = Context(layer, firstSeed + static_cast<std::uint64_t>(s));
+    const arma::fvec r = q.DecodeGroup({q.Encode(g, ctx, nullptr)}, ctx).workers.at(0);
+    const arma::vec d = arma::conv_to<arma::vec>::from(r) - arma::conv_to<arma::vec>::from(g);
+    sum += d;
+    out.mse += arma::accu(arma::square(d));
+  }
+  out.mse /= runs;
+  out.biasSq = arma::accu(arma::square(sum / runs));
+  return out;
+}
+
+/**
+ * The Monte Carlo check of a method that claims to be unbiased with an exact E||Q(g) − g||²
+ * (Catch assertions): over @p runs seeds from @p firstSeed, the mean squared error lies within
+ * 5 % of ExpectedError's exact value, and the squared norm of the mean error below 1.5 times
+ * exact/runs, its expectation when the method is unbiased.
+ */
+void CheckExactAndUnbiased(const Quantizer& q, const arma::fvec& g, const LayerInfo& layer,
+                           int runs, std::uint64_t firstSeed);
 
 /** A fresh, empty folder under the system temp dir, removed when the object goes. */
 class TempDir {

@@ -1,6 +1,7 @@
-// fp16 and bf16 (quantizers/half_cast.hpp): known codes, every code round trip, agreement with
-// independent references (bfloat16's bit-trick rounding, the compiler's _Float16), saturation
-// and underflow stats, the bit count, and stochastic rounding's unbiasedness and exact variance.
+// fp16 and bf16 (quantizers/half_cast.hpp, casts of quantizers/float_format.hpp): known codes,
+// every code round trip, agreement with independent references (bfloat16's bit-trick rounding, the
+// compiler's _Float16), saturation and underflow stats, the bit count, and stochastic rounding's
+// unbiasedness and exact variance.
 #include "gradquant/quantizers/half_cast.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,7 +18,7 @@
 namespace gradquant {
 namespace {
 
-std::uint32_t Nearest(HalfFormat f, float t) { return HalfCast(f, t, -1.0).code; }
+std::uint32_t Nearest(FloatFormat f, float t) { return FormatCast(f, t, -1.0).code; }
 
 std::uint32_t Bits(float t) {
   std::uint32_t b;
@@ -38,26 +39,26 @@ TEST_CASE("fp16 and bf16 nearest-even codes of known values", "[quantizers][half
   CHECK(Nearest(kFloat16, 1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3C02);  // tie: even is up
   CHECK(Nearest(kBfloat16, 1.0f) == 0x3F80);
   CHECK(Nearest(kBfloat16, 3.14159265f) == 0x4049);
-  const HalfCode over = HalfCast(kFloat16, 70000.0f, -1.0);
+  const FormatCode over = FormatCast(kFloat16, 70000.0f, -1.0);
   CHECK(over.code == 0x7BFF);  // saturates to F, never inf
   CHECK(over.overflow);
-  const HalfCode big = HalfCast(kBfloat16, -FLT_MAX, -1.0);
+  const FormatCode big = FormatCast(kBfloat16, -FLT_MAX, -1.0);
   CHECK(big.code == 0xFF7F);  // -F: FLT_MAX lies past bfloat16's largest finite value
   CHECK(big.overflow);
-  const HalfCode tiny = HalfCast(kFloat16, 1e-9f, -1.0);
+  const FormatCode tiny = FormatCast(kFloat16, 1e-9f, -1.0);
   CHECK(tiny.code == 0);
   CHECK(tiny.underflow);
-  CHECK_FALSE(HalfCast(kBfloat16, 1e-9f, -1.0).underflow);  // float32's range
+  CHECK_FALSE(FormatCast(kBfloat16, 1e-9f, -1.0).underflow);  // float32's range
 }
 
 TEST_CASE("Every fp16 and bf16 code decodes to a float that casts back to it",
           "[quantizers][half]") {
-  for (const HalfFormat f : {kFloat16, kBfloat16}) {
+  for (const FloatFormat f : {kFloat16, kBfloat16}) {
     const std::uint32_t fieldMask = (1u << f.exponentBits) - 1;
     std::size_t rejected = 0;
     for (std::uint32_t code = 0; code < 0x10000; ++code) {
       float v = 0.0f;
-      if (!HalfValue(f, code, &v)) {
+      if (!FormatValue(f, code, &v)) {
         CHECK(((code >> f.mantissaBits) & fieldMask) == fieldMask);
         ++rejected;
         continue;
@@ -65,14 +66,15 @@ TEST_CASE("Every fp16 and bf16 code decodes to a float that casts back to it",
       INFO("code " << code);
       REQUIRE(std::isfinite(v));
       CHECK(Nearest(f, v) == code);
-      CHECK(HalfCast(f, v, 0.999).code == code);  // on the grid: no rounding either way
+      CHECK(FormatCast(f, v, 0.999).code == code);  // on the grid: no rounding either way
     }
     CHECK(rejected == 2u << f.mantissaBits);  // ±inf and the NaNs, never sent
   }
 }
 
-TEST_CASE("The block kernels give HalfCast's codes and HalfValue's values", "[quantizers][half]") {
-  for (const HalfFormat f : {kFloat16, kBfloat16}) {
+TEST_CASE("The block kernels give FormatCast's codes and FormatValue's values",
+          "[quantizers][half]") {
+  for (const FloatFormat f : {kFloat16, kBfloat16}) {
     // Every grid value, every midpoint between neighbours (a tie) and the floats just either
     // side of it, float32's subnormals and range ends, and random values of every magnitude.
     std::vector<float> t = {0.0f,     -0.0f,    FLT_MIN,  -FLT_MIN,  std::ldexp(1.0f, -149),
@@ -80,23 +82,21 @@ TEST_CASE("The block kernels give HalfCast's codes and HalfValue's values", "[qu
                             65504.0f, 65519.0f, 65520.0f, 70000.0f};
     for (std::uint32_t code = 0; code < 0x10000; ++code) {
       float v = 0.0f, next = 0.0f;
-      if (!HalfValue(f, code, &v) || !HalfValue(f, code + 1, &next)) continue;
+      if (!FormatValue(f, code, &v) || !FormatValue(f, code + 1, &next)) continue;
       if ((code & 0x7FFFu) == 0x7FFFu) continue;  // code + 1 crosses into the other sign
       const float mid = static_cast<float>((static_cast<double>(v) + next) / 2);
       for (float x : {v, mid, std::nextafter(mid, -INFINITY), std::nextafter(mid, INFINITY)}) {
         t.push_back(x);
       }
     }
-    const arma::fvec r = test::LaplaceSlab(20000, 1.0, 11) %
-                         arma::exp2(arma::conv_to<arma::fvec>::from(
-                             arma::round(60.0 * (test::GaussianSlab(20000, 1.0, 12)))));
+    const arma::fvec r = test::WideRangeSlab(20000, 60.0, 11);
     t.insert(t.end(), r.begin(), r.end());
     std::vector<std::uint32_t> codes(t.size());
-    HalfCounts counts;
-    HalfNearestCodes(f, t.data(), t.size(), codes.data(), &counts);
-    HalfCounts expected;
+    CastCounts counts;
+    NearestCodes(f, t.data(), t.size(), codes.data(), &counts);
+    CastCounts expected;
     for (std::size_t i = 0; i < t.size(); ++i) {
-      const HalfCode h = HalfCast(f, t[i], -1.0);
+      const FormatCode h = FormatCast(f, t[i], -1.0);
       INFO("t = " << t[i]);
       REQUIRE(codes[i] == h.code);
       expected.overflow += h.overflow;
@@ -110,28 +110,28 @@ TEST_CASE("The block kernels give HalfCast's codes and HalfValue's values", "[qu
     for (const std::uint32_t fixed : {0u, 1u, 0x80000000u, 0xFFFFFFFFu, 7u}) {
       std::vector<std::uint32_t> words(t.size(), fixed);
       if (fixed == 7u) rng.Words(0, words.size(), words.data());
-      HalfCounts sc;
-      HalfStochasticCodes(f, t.data(), words.data(), t.size(), codes.data(), &sc);
+      CastCounts sc;
+      StochasticCodes(f, t.data(), words.data(), t.size(), codes.data(), &sc);
       for (std::size_t i = 0; i < t.size(); ++i) {
         INFO("t = " << t[i] << ", word " << words[i]);
-        REQUIRE(codes[i] == HalfCast(f, t[i], words[i] * 0x1p-32).code);
+        REQUIRE(codes[i] == FormatCast(f, t[i], words[i] * 0x1p-32).code);
       }
     }
     std::vector<std::uint32_t> all;
     for (std::uint32_t code = 0; code < 0x10000; ++code) {
       float v = 0.0f;
-      if (HalfValue(f, code, &v)) all.push_back(code);
+      if (FormatValue(f, code, &v)) all.push_back(code);
     }
     std::vector<float> fast(all.size());
-    REQUIRE(HalfValues(f, all.data(), all.size(), fast.data()));
+    REQUIRE(FormatValues(f, all.data(), all.size(), fast.data()));
     for (std::size_t i = 0; i < all.size(); ++i) {
       float v = 0.0f;
-      HalfValue(f, all[i], &v);
+      FormatValue(f, all[i], &v);
       REQUIRE(Bits(fast[i]) == Bits(v));
     }
     const std::uint32_t inf = f.exponentBits == 5 ? 0x7C00u : 0x7F80u;
     float out = 0.0f;
-    CHECK_FALSE(HalfValues(f, &inf, 1, &out));
+    CHECK_FALSE(FormatValues(f, &inf, 1, &out));
   }
 }
 
@@ -191,24 +191,7 @@ TEST_CASE("Stochastic fp16 and bf16 are unbiased with the exact variance (Monte 
   const arma::fvec g = test::LaplaceSlab(2000, 1e-3, 9);
   for (const char* spec : {"fp16:rounding=stochastic", "bf16:rounding=stochastic"}) {
     INFO(spec);
-    const auto q = BuiltinRegistry().Make(spec);
-    const double exact = q->ExpectedError(g, test::Context(layer, 0)).exact;
-    REQUIRE(exact > 0.0);
-    const int runs = 400;
-    arma::vec sum(g.n_elem, arma::fill::zeros);
-    double mse = 0.0;
-    for (int s = 0; s < runs; ++s) {
-      const SlabContext ctx = test::Context(layer, 100 + s);
-      const arma::fvec out = q->DecodeGroup({q->Encode(g, ctx, nullptr)}, ctx).workers.at(0);
-      const arma::vec d = arma::conv_to<arma::vec>::from(out - g);
-      sum += d;
-      mse += arma::accu(arma::square(d));
-    }
-    mse /= runs;
-    CHECK(mse == Approx(exact).epsilon(0.05));
-    // Bias: Σ_i mean_i² against its expectation under unbiasedness, Σ_i var_i / runs = exact/runs.
-    const double biasSq = arma::accu(arma::square(sum / runs));
-    CHECK(biasSq < 1.5 * exact / runs);
+    test::CheckExactAndUnbiased(*BuiltinRegistry().Make(spec), g, layer, 400, 100);
   }
 }
 

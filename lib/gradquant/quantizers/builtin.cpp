@@ -2,6 +2,7 @@
 
 #include "gradquant/quantizers/dqsg.hpp"
 #include "gradquant/quantizers/fp32.hpp"
+#include "gradquant/quantizers/fp8.hpp"
 #include "gradquant/quantizers/gradiveq.hpp"
 #include "gradquant/quantizers/half_cast.hpp"
 #include "gradquant/quantizers/natural.hpp"
@@ -35,6 +36,8 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<HalfCastQuantizer>()});
   registry.Add({"bf16", "bfloat16 cast, 16 bits, float32's range (mixed-precision baseline)",
                 Factory<HalfCastQuantizer>()});
+  registry.Add({"fp8", "OCP FP8 (e4m3 or e5m2), 8 bits + a float32 scale per bucket (OFP8 2023)",
+                Factory<Fp8Quantizer>()});
   registry.Add({"dqsg", "dithered quantized SGD, subtractive dither (Abdi & Fekri 2019)",
                 Factory<DqsgQuantizer>()});
   registry.Add({"qsgd", "stochastic rounding to s levels, Elias coding (Alistarh et al. 2017)",

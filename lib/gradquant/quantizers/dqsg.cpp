@@ -116,17 +116,7 @@ arma::fvec DqsgQuantizer::Decode(const Message& message, const SlabContext& ctx)
   });
   std::vector<float> steps = reader.PeekFloatHeaders();
   reader.Run([&](std::size_t, const Segment& seg, BitReader& in) {
-    float step;
-    if (seg.head) {
-      step = in.GetFloat32();
-      if (!(step >= 0.0f) || !std::isfinite(step))
-        in.Fail("bucket step is not a finite value >= 0");
-      const auto [b0, b1] = plan.BucketRange(seg.bucket);
-      in.CheckFixed(b1 - b0, width);  // the whole bucket first, as one GetFixed would
-      if (!reader.Parallel()) steps[seg.bucket] = step;
-    } else {
-      step = steps[seg.bucket];
-    }
+    const float step = reader.BucketScale(seg, in, width, "step", steps);
     std::uint32_t words[kBlock];
     std::uint32_t symbols[kBlock];
     for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {

@@ -4,11 +4,11 @@
  * `fp16` and `bf16`: every coordinate cast to a 16-bit float, the baseline reviewers ask for
  * (mixed-precision all-reduce sends gradients this way); docs/quantizers.md#fp16-and-bf16.
  *
- * A format with E exponent bits and M mantissa bits (fp16: IEEE binary16, E = 5, M = 10;
- * bf16: bfloat16, E = 8, M = 7) has bias b = 2^(E−1) − 1, smallest normal exponent
- * e_min = 1 − b, largest finite value F = (2 − 2^−M)·2^b (fp16: 65504; bf16: about 3.39·10^38)
- * and gradual underflow below 2^e_min. For |t| ≤ F its two neighbours on the grid are
- * lo = ⌊|t|/u⌋·u and hi = lo + u, with spacing u = 2^(max(e, e_min) − M), e = ⌊log2 |t|⌋.
+ * The casts are float_format.hpp's. A format with E exponent bits and M mantissa bits (fp16:
+ * IEEE binary16, E = 5, M = 10; bf16: bfloat16, E = 8, M = 7) has bias b = 2^(E−1) − 1, smallest
+ * normal exponent e_min = 1 − b, largest finite value F = (2 − 2^−M)·2^b (fp16: 65504; bf16:
+ * about 3.39·10^38) and gradual underflow below 2^e_min. For |t| ≤ F its two neighbours on the grid
+ * are lo = ⌊|t|/u⌋·u and hi = lo + u, with spacing u = 2^(max(e, e_min) − M), e = ⌊log2 |t|⌋.
  *
  * - `rounding=nearest` (default): round to nearest, ties to the even code (IEEE), but values
  *   past F saturate to ±F instead of becoming ±inf (a cast that yields inf would poison the
@@ -26,61 +26,11 @@
  * ones (inf or NaN) is never sent and is rejected. Total 16·D bits, no header. Server: the mean
  * (float32 downlink).
  */
-#include <cstddef>
-#include <cstdint>
-
+#include "gradquant/quantizers/float_format.hpp"
 #include "gradquant/quantizers/quantizer.hpp"
 #include "gradquant/quantizers/spec.hpp"
 
 namespace gradquant {
-
-/** A 16-bit floating-point format: exponent and mantissa widths. */
-struct HalfFormat {
-  int exponentBits;
-  int mantissaBits;
-};
-
-inline constexpr HalfFormat kFloat16{5, 10};
-inline constexpr HalfFormat kBfloat16{8, 7};
-
-/** What the cast of one value gave. */
-struct HalfCode {
-  std::uint32_t code = 0;  ///< the 16-bit pattern
-  bool overflow = false;   ///< |t| > F: saturated to ±F
-  bool underflow = false;  ///< t ≠ 0 sent as 0
-};
-
-/**
- * The 16-bit code of finite @p t in @p format: nearest-even when @p u < 0, else stochastic
- * with the uniform @p u ∈ [0, 1).
- */
-HalfCode HalfCast(HalfFormat format, float t, double u);
-
-/** The value of a 16-bit code; false (and *value untouched) for an exponent field of all ones. */
-bool HalfValue(HalfFormat format, std::uint32_t code, float* value);
-
-/** Totals of a block's casts. */
-struct HalfCounts {
-  std::size_t overflow = 0, underflow = 0;
-  double underflowEnergy = 0;  ///< Σ t² of the underflowed values, in index order
-};
-
-/**
- * HalfCast(format, t[i], −1) for a block, by bit manipulation instead of the reference's
- * arithmetic in double (the same codes, tested on every code, every tie and random values).
- */
-void HalfNearestCodes(HalfFormat format, const float* t, std::size_t n, std::uint32_t* codes,
-                      HalfCounts* counts);
-
-/**
- * HalfCast(format, t[i], words[i]·2^−32) for a block (stochastic rounding with the generator's
- * 32-bit words), by integer comparisons on the bits: the same codes as the reference.
- */
-void HalfStochasticCodes(HalfFormat format, const float* t, const std::uint32_t* words,
-                         std::size_t n, std::uint32_t* codes, HalfCounts* counts);
-
-/** HalfValue for a block; false when some code has an exponent field of all ones. */
-bool HalfValues(HalfFormat format, const std::uint32_t* codes, std::size_t n, float* out);
 
 /** Casts every coordinate to fp16 or bf16 (the spec's name chooses). */
 class HalfCastQuantizer : public IndependentQuantizer {
@@ -92,7 +42,7 @@ class HalfCastQuantizer : public IndependentQuantizer {
   Theory ExpectedError(const arma::fvec& g, const SlabContext& ctx) const override;
 
  private:
-  HalfFormat format_;
+  FloatFormat format_;
   bool stochastic_;
   std::string spec_;
 };

@@ -223,18 +223,7 @@ arma::fvec QsgdQuantizer::Decode(const Message& message, const SlabContext& ctx)
   });
   std::vector<float> scales = reader.PeekFloatHeaders();
   reader.Run([&](std::size_t, const Segment& seg, BitReader& in) {
-    float scale;
-    if (seg.head) {
-      scale = in.GetFloat32();
-      if (!(scale >= 0.0f) || !std::isfinite(scale)) {
-        in.Fail("bucket scale is not a finite value >= 0");
-      }
-      const auto [b0, b1] = plan.BucketRange(seg.bucket);
-      in.CheckFixed(b1 - b0, width);  // the whole bucket first, as one GetFixed would
-      if (!reader.Parallel()) scales[seg.bucket] = scale;
-    } else {
-      scale = scales[seg.bucket];
-    }
+    const float scale = reader.BucketScale(seg, in, width, "scale", scales);
     const double unit = static_cast<double>(scale) / s_;
     std::uint32_t symbols[kBlock];
     for (std::size_t c = seg.begin; c < seg.end; c += kBlock) {

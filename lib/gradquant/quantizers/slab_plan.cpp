@@ -1,6 +1,8 @@
 #include "gradquant/quantizers/slab_plan.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 
 namespace gradquant {
 
@@ -34,6 +36,19 @@ std::vector<float> PlanReader::PeekFloatHeaders() const {
     if (offset_.back() - (at - start) >= 32) heads[k] = r_.At(at).GetFloat32();
   }
   return heads;
+}
+
+float PlanReader::BucketScale(const Segment& seg, BitReader& in, int fieldBits, const char* what,
+                              std::vector<float>& heads) const {
+  if (!seg.head) return heads[seg.bucket];
+  const float scale = in.GetFloat32();
+  if (!(scale >= 0.0f) || !std::isfinite(scale)) {
+    in.Fail(std::string("bucket ") + what + " is not a finite value >= 0");
+  }
+  const auto [b0, b1] = plan_.BucketRange(seg.bucket);
+  in.CheckFixed(b1 - b0, fieldBits);
+  if (!Parallel()) heads[seg.bucket] = scale;
+  return scale;
 }
 
 }  // namespace gradquant

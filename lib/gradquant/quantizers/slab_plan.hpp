@@ -162,6 +162,16 @@ class PlanReader {
   /** Every bucket's leading float32, read without moving the reader (Parallel() only). */
   std::vector<float> PeekFloatHeaders() const;
 
+  /**
+   * The scale of @p seg's bucket in a format whose buckets are a float32 scale, then fields of
+   * @p fieldBits bits each. At the bucket's head it is read from @p in and checked: finite and
+   * >= 0 (the error names it "bucket <what>"), and the whole bucket's fields there, as one
+   * GetFixed would fail; in order it is kept in @p heads. A segment that continues a bucket gets
+   * @p heads' value, from PeekFloatHeaders() or from the head. @throws FormatError
+   */
+  float BucketScale(const Segment& seg, BitReader& in, int fieldBits, const char* what,
+                    std::vector<float>& heads) const;
+
   /** Calls read(p, segment, reader) for every segment; the reader ends after the last one. */
   template <class Read>
   void Run(Read&& read) {
