@@ -54,11 +54,34 @@ def summary(rows, meta):
         print("  ".join(cells).rstrip())
 
 
+def labels(keys):
+    """A short legend label per configuration: the method name, the spec keys whose values
+    differ between its configurations, +ef and (partition) when not the defaults."""
+    specs = {}
+    for q, _, _, _ in keys:
+        name, _, rest = q.partition(":")
+        specs.setdefault(name, []).append(dict(kv.split("=", 1) for kv in rest.split(",") if kv))
+    varying = {name: {k for d in ds for k in d if len({e.get(k) for e in ds}) > 1}
+               for name, ds in specs.items()}
+    out = {}
+    for key in keys:
+        q, ef, part, _ = key
+        name, _, rest = q.partition(":")
+        params = dict(kv.split("=", 1) for kv in rest.split(",") if kv)
+        shown = ",".join(f"{k}={params[k]}" for k in sorted(varying[name]) if k in params)
+        out[key] = (name + (":" + shown if shown else "") + ("" if ef == "none" else f" +{ef}") +
+                    ("" if part == "iid" else f" ({part})"))
+    return out
+
+
 def plot(rows, meta, output):
     plt = pc.agg()
     workers = int(float(meta.get("workers", 4)))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
-    for (q, ef, part, _), runs in configs(rows).items():
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5))
+    groups = configs(rows)
+    names = labels(list(groups))
+    colours = plt.get_cmap("tab20").colors
+    for k, (key, runs) in enumerate(groups.items()):
         seqs = list(runs.values())
         steps = [r["step"] for r in seqs[0]]
         n = int(float(meta["parameters"]))
@@ -67,22 +90,22 @@ def plot(rows, meta, output):
         hi = [max(s[i]["test_accuracy"] for s in seqs) for i in range(len(steps))]
         bits = [sum(s[i]["uplink_bits"] for s in seqs) / len(seqs) / (workers * n)
                 for i in range(len(steps))]
-        label = q.split(",")[0] if len(q) > 28 else q
-        label += ("" if ef == "none" else f" +{ef}") + ("" if part == "iid" else f" ({part})")
-        line, = left.plot(bits, mean, marker="o", label=label)
-        left.fill_between(bits, lo, hi, color=line.get_color(), alpha=0.15)
-        right.plot(steps, mean, marker="o", color=line.get_color())
-        right.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.15)
+        style = dict(color=colours[k % len(colours)], marker="os^Dv"[k % 5],
+                     linestyle="-" if key[1] == "none" else "--")
+        left.plot(bits, mean, label=names[key], **style)
+        left.fill_between(bits, lo, hi, color=style["color"], alpha=0.15)
+        right.plot(steps, mean, **style)
+        right.fill_between(steps, lo, hi, color=style["color"], alpha=0.15)
     left.set_xscale("log")
     left.set_xlabel("cumulative uplink bits per worker and coordinate")
     right.set_xlabel("step")
     for ax in (left, right):
         ax.set_ylabel("test accuracy")
         ax.grid(True, alpha=0.3)
-    left.legend(fontsize=7, loc="lower right")
+    fig.legend(*left.get_legend_handles_labels(), fontsize=8, loc="center right")
     fig.suptitle(f"Fashion-MNIST, {workers} workers: accuracy against exact bits "
                  "(mean of seeds, range shaded)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.84, 1))
     fig.savefig(output, dpi=110)
 
 
