@@ -28,7 +28,7 @@ namespace gradquant {
 struct RotatedSlab {
   /** Σ x_i² in double (SumSquaresFixedOrder, slab_sums.hpp), times 2^−2·exponent. */
   double normSq = 0;
-  int exponent = 0;   ///< the input was multiplied by 2^−exponent (0 unless out of range)
+  int exponent = 0;  ///< the input was multiplied by 2^−exponent (0 unless out of range)
 };
 
 /** The rotation of one slab; see the file comment. */

@@ -91,8 +91,13 @@ class ThresholdSearch {
     for (std::size_t i = 0; i < n; ++i) {
       const float f = (y[i] - lo_) * invWidth_;
       const std::size_t cell = f >= 1.0f ? static_cast<std::size_t>(std::min(f, top)) : 0;
+      // A cell spans a quarter of the smallest gap, so at most one threshold lies between the
+      // start and y: two steps without a branch, then a loop that almost never runs (equal
+      // thresholds). t_ ends with +inf.
       std::uint32_t k = start_[cell];
-      while (y[i] >= t_[k]) ++k;  // t_ ends with +inf
+      k += y[i] >= t_[k] ? 1u : 0u;
+      k += y[i] >= t_[k] ? 1u : 0u;
+      while (y[i] >= t_[k]) ++k;
       q[i] = k;
     }
   }
