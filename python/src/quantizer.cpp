@@ -44,7 +44,8 @@ arma::fvec SlabView(const py::handle& g, const LayerInfo& layer, const std::stri
 
 py::dict TheoryDict(const Theory& t) {
   return py::dict(py::arg("exact") = t.exact, py::arg("bound") = t.bound,
-                  py::arg("lower_bound") = t.lowerBound, py::arg("value") = t.Value(),
+                  py::arg("lower_bound") = t.lowerBound, py::arg("approx") = t.approx,
+                  py::arg("value") = t.Value(),
                   py::arg("kind") = std::string(t.Kind()));
 }
 
@@ -147,8 +148,8 @@ void BindQuantizer(py::module_& m) {
           },
           py::arg("gradient"), py::arg("layer"), py::arg("seed") = 0, py::arg("step") = 0,
           py::arg("worker") = 0, py::arg("workers") = 1, py::arg("state") = py::none(),
-          "E||Q(g) - g||^2 for this slab: exact, bound, lower_bound (NaN if not given), value, "
-          "kind.");
+          "E||Q(g) - g||^2 for this slab: exact, bound, lower_bound, approx (NaN if not given), "
+          "value, kind.");
 }
 
 }  // namespace gradquant::python

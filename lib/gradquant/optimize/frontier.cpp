@@ -206,6 +206,12 @@ const std::vector<std::pair<std::string, Search>>& Searches() {
          f.Largest([](std::int64_t b) { return "tnq:bits=" + std::to_string(b); }, 1, 16);
          return std::string("largest bits in [1, 16]");
        }},
+      {"eden",
+       [](FamilySearch& f, Evaluator&) {
+         // Bits grow with b, error falls; the unbiased scale (the paper's) is searched.
+         f.Largest([](std::int64_t b) { return "eden:bits=" + std::to_string(b); }, 1, 8);
+         return std::string("largest bits in [1, 8]");
+       }},
       {"terngrad",
        [](FamilySearch& f, Evaluator&) {
          // Buckets 0 (whole slab), 2^12, ..., 2^2: bits grow and error falls along the list.

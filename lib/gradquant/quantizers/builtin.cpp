@@ -1,6 +1,8 @@
 #include <memory>
 
 #include "gradquant/quantizers/dqsg.hpp"
+#include "gradquant/quantizers/drive.hpp"
+#include "gradquant/quantizers/eden.hpp"
 #include "gradquant/quantizers/fp32.hpp"
 #include "gradquant/quantizers/fp8.hpp"
 #include "gradquant/quantizers/gradiveq.hpp"
@@ -66,6 +68,10 @@ void RegisterBuiltinQuantizers(Registry& registry) {
                 Factory<NaturalQuantizer>()});
   registry.Add({"onebit", "1-bit SGD: threshold 0, two means per column (Seide et al. 2014)",
                 Factory<OneBitQuantizer>()});
+  registry.Add({"drive", "sign of the Hadamard-rotated slab + one scale (Vargaftik et al. 2021)",
+                Factory<DriveQuantizer>()});
+  registry.Add({"eden", "Lloyd-Max codes of the Hadamard-rotated slab (Vargaftik et al. 2022)",
+                Factory<EdenQuantizer>()});
 }
 
 }  // namespace gradquant

@@ -9,7 +9,8 @@ namespace gradquant {
 const char* Theory::Kind() const {
   if (!std::isnan(exact)) return "exact";
   if (!std::isnan(bound)) return "bound";
-  return std::isnan(lowerBound) ? "none" : "lower_bound";
+  if (!std::isnan(lowerBound)) return "lower_bound";
+  return std::isnan(approx) ? "none" : "approx";
 }
 
 std::string CombineTheoryKinds(const std::string& a, const std::string& b) {
@@ -17,7 +18,7 @@ std::string CombineTheoryKinds(const std::string& a, const std::string& b) {
   if (a == "none" || b == "none") return "none";
   if (a == "exact") return b;  // exact parts keep the other part's kind
   if (b == "exact") return a;
-  return "none";  // an upper bound summed with a lower bound bounds nothing
+  return "none";  // an upper bound summed with a lower bound (or a model) bounds nothing
 }
 
 std::vector<Message> Quantizer::EncodeGroup(const std::vector<arma::fvec>& slabs,

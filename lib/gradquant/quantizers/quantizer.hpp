@@ -68,27 +68,33 @@ struct GroupResult {
 
 /**
  * Theory for E||Q(g) - g||^2 at a fixed slab g (NaN = not given): the exact value, an upper
- * bound (the papers' guarantees), or a lower bound (a floor no method of the family can beat,
- * e.g. Eckart–Young for low-rank methods).
+ * bound (the papers' guarantees), a lower bound (a floor no method of the family can beat,
+ * e.g. Eckart–Young for low-rank methods), or an approximation (a model's value that is
+ * neither exact nor proven either way, e.g. DRIVE's Gaussian limit for a Hadamard rotation).
  */
 struct Theory {
   double exact = std::numeric_limits<double>::quiet_NaN();
   double bound = std::numeric_limits<double>::quiet_NaN();
   double lowerBound = std::numeric_limits<double>::quiet_NaN();
+  double approx = std::numeric_limits<double>::quiet_NaN();
 
-  /** The exact value where known, else the upper bound, else the lower bound (NaN if none). */
+  /**
+   * The exact value where known, else the upper bound, else the lower bound, else the
+   * approximation (NaN if none).
+   */
   double Value() const {
     if (!std::isnan(exact)) return exact;
-    return std::isnan(bound) ? lowerBound : bound;
+    if (!std::isnan(bound)) return bound;
+    return std::isnan(lowerBound) ? approx : lowerBound;
   }
-  /** "exact", "bound", "lower_bound" or "none", matching Value(). */
+  /** "exact", "bound", "lower_bound", "approx" or "none", matching Value(). */
   const char* Kind() const;
 };
 
 /**
- * The kind of a sum of theory values of kinds @p a and @p b (exact, bound, lower_bound, none):
- * exact + X is X; an upper bound plus a lower bound, or anything plus none, is none. An empty
- * @p a (nothing summed yet) gives @p b.
+ * The kind of a sum of theory values of kinds @p a and @p b (exact, bound, lower_bound, approx,
+ * none): exact + X is X; any other mix (an upper bound plus a lower bound, an approximation
+ * plus a bound), or anything plus none, is none. An empty @p a (nothing summed yet) gives @p b.
  */
 std::string CombineTheoryKinds(const std::string& a, const std::string& b);
 

@@ -15,7 +15,8 @@ constexpr std::size_t kLanes = 8;
 constexpr std::size_t kCertifyMin = 4096;                // below this the plain loop is cheap
 constexpr std::size_t kSumChunk = std::size_t{1} << 20;  // coordinates per parallel chunk
 
-// Σ g_i² (square = true) or Σ |g_i| in double, in lanes: any order, see the file comment.
+// Σ g_i² (square = true) or Σ |g_i| in double, in lanes: the fixed order of
+// SumSquaresFixedOrder, and for the certified sums any order (see the file comment).
 // Inlined into the two multiversioned entry points below (clang cannot multiversion a template).
 template <bool kSquare>
 inline __attribute__((always_inline)) double SumLanes(const float* g, std::size_t n) {
@@ -81,6 +82,10 @@ float MaxAbs(const float* g, std::size_t n) {
   for (float x : part) m = std::max(m, x);
   return m;
 }
+
+double SumSquaresFixedOrder(const float* g, std::size_t n) { return SumAnyOrder<true>(g, n); }
+
+double SumAbsFixedOrder(const float* g, std::size_t n) { return SumAnyOrder<false>(g, n); }
 
 double SumSquaresInOrder(const float* g, std::size_t n) {
   double sum = 0.0;

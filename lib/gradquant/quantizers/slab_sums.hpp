@@ -17,6 +17,18 @@
 
 namespace gradquant {
 
+/**
+ * Σ_i g_i² in double in one fixed order, fast: chunks of 2^20 coordinates (on the threads),
+ * each summed in eight lanes (lane j takes g_{8k+j} in index order; the tail past the last
+ * multiple of 8 is summed first, then lanes 0..7 are added to it), the chunks added in order.
+ * The same bits on every code path and thread count: for sums whose order is part of a wire
+ * format (drive and eden's scales), where the in-order loop would be too slow.
+ */
+double SumSquaresFixedOrder(const float* g, std::size_t n);
+
+/** Σ_i |g_i| in double, in the order of SumSquaresFixedOrder. */
+double SumAbsFixedOrder(const float* g, std::size_t n);
+
 /** max_i |g_i| (0 for n = 0; NaN entries are skipped, as std::max(m, NaN) = m does). */
 float MaxAbs(const float* g, std::size_t n);
 
