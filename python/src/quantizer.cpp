@@ -45,8 +45,7 @@ arma::fvec SlabView(const py::handle& g, const LayerInfo& layer, const std::stri
 py::dict TheoryDict(const Theory& t) {
   return py::dict(py::arg("exact") = t.exact, py::arg("bound") = t.bound,
                   py::arg("lower_bound") = t.lowerBound, py::arg("approx") = t.approx,
-                  py::arg("value") = t.Value(),
-                  py::arg("kind") = std::string(t.Kind()));
+                  py::arg("value") = t.Value(), py::arg("kind") = std::string(t.Kind()));
 }
 
 }  // namespace
